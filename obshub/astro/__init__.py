@@ -1,0 +1,1 @@
+"""Astronomy helpers that work with no network at all."""
