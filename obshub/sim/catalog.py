@@ -75,7 +75,15 @@ def default_catalog() -> Path:
     return path
 
 
-def query(path: str | Path, ra: float, dec: float, radius_deg: float, mag_min: float, mag_max: float, limit: int) -> list[tuple[float, float, float]]:
+def query(
+    path: str | Path,
+    ra: float,
+    dec: float,
+    radius_deg: float,
+    mag_min: float,
+    mag_max: float,
+    limit: int,
+) -> list[tuple[float, float, float]]:
     """Stars within ``radius_deg`` of ``(ra, dec)``, brightest first (for the ``gsc`` stand-in)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

@@ -120,7 +120,9 @@ class SimManager:
                     log = (self._dir(srv.address) / "log").read_text(errors="replace")[-2000:]
                     raise SimError(f"{name}: simulator exited with {popen.returncode}:\n{log}")
                 if time.monotonic() > deadline:
-                    raise SimError(f"{name}: simulator not answering on {srv.address} after {timeout:g} s")
+                    raise SimError(
+                        f"{name}: simulator not answering on {srv.address} after {timeout:g} s"
+                    )
                 time.sleep(0.1)
         return self.status(station)
 
@@ -132,7 +134,12 @@ class SimManager:
             cfg = alpaca_sim.simulator_config(station, name, default_catalog())
             (d / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
             cmd = alpaca_sim.simulator_command() + [
-                "--host", srv.host, "--port", str(srv.port), "--config", str((d / "config.yaml").resolve()),
+                "--host",
+                srv.host,
+                "--port",
+                str(srv.port),
+                "--config",
+                str((d / "config.yaml").resolve()),
             ]
             env = dict(os.environ)
         else:
@@ -150,7 +157,9 @@ class SimManager:
                 start_new_session=True,  # its own process group: stop kills the whole tree
             )
         (d / "pid").write_text(str(popen.pid))
-        (d / "server.json").write_text(json.dumps({"server": name, "address": srv.address, "cmd": cmd}))
+        (d / "server.json").write_text(
+            json.dumps({"server": name, "address": srv.address, "cmd": cmd})
+        )
         return popen
 
     def stop(self, station: StationConfig, timeout: float = 10.0) -> list[SimProcess]:

@@ -59,12 +59,21 @@ class AlpacaSimulatorProcess:
         if self.proc is not None and self.proc.poll() is None:
             return self
         cmd = simulator_command() + [
-            "--host", "127.0.0.1", "--port", str(self.port), "--config", str(self.config_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--config",
+            str(self.config_path),
         ]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.workdir, start_new_session=True,
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while not port_open("127.0.0.1", self.port):

@@ -44,7 +44,11 @@ def alpaca_station(
         }
         if n == 0:
             port |= {
-                "filter_wheel": {"server": "sim", "number": 0, "filters": ["L", "R", "G", "B", "Ha"]},
+                "filter_wheel": {
+                    "server": "sim",
+                    "number": 0,
+                    "filters": ["L", "R", "G", "B", "Ha"],
+                },
                 "focuser": {"server": "sim", "number": 0},
                 "rotator": {"server": "sim", "number": 0},
             }
@@ -54,13 +58,19 @@ def alpaca_station(
         "observer": "obshub tests",
         "servers": {"sim": server},
         "mounts": [
-            {"name": mount, "device": {"server": "sim", "number": 0, "motion_timeout": 60}, "ports": ports}
+            {
+                "name": mount,
+                "device": {"server": "sim", "number": 0, "motion_timeout": 60},
+                "ports": ports,
+            }
         ],
         "dome": {"server": "sim", "number": 0},
         "cover": {"server": "sim", "number": 0},
         "safety_monitor": {"server": "sim", "number": 0},
         "observing_conditions": {"server": "sim", "number": 0},
-        "switches": [{"name": "power", "device": {"server": "sim", "number": 0}, "outlets": {"mount": 0}}],
+        "switches": [
+            {"name": "power", "device": {"server": "sim", "number": 0}, "outlets": {"mount": 0}}
+        ],
     }
 
 

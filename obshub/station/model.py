@@ -24,7 +24,9 @@ def _seconds(value: Any) -> Any:
         try:
             q = u.Quantity(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a duration: {value!r} (write seconds, or e.g. '500 ms')") from exc
+            raise ValueError(
+                f"not a duration: {value!r} (write seconds, or e.g. '500 ms')"
+            ) from exc
         if q.unit == u.dimensionless_unscaled:
             return float(q.value)
         if not q.unit.is_equivalent(u.s):
@@ -41,7 +43,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Protocol(str, enum.Enum):
+class Protocol(enum.StrEnum):
     alpaca = "alpaca"
     indi = "indi"
 
@@ -102,7 +104,7 @@ class FilterWheelRef(DeviceRef):
     focus_offsets: dict[str, int] | None = None
 
 
-class PortKind(str, enum.Enum):
+class PortKind(enum.StrEnum):
     imaging = "imaging"
     guide = "guide"
     spectroscopy = "spectroscopy"
@@ -126,7 +128,7 @@ class PortConfig(_Strict):
     aperture: Annotated[float, Field(gt=0)] | None = Field(None, description="mm")
 
 
-class MountType(str, enum.Enum):
+class MountType(enum.StrEnum):
     german_equatorial = "german_equatorial"
     fork = "fork"
     altaz = "altaz"

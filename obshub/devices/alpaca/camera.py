@@ -139,10 +139,14 @@ class AlpacaCamera(AlpacaDevice, Camera):
             if r["ready"]:
                 return
             if int(r["state"]) == CameraState.ERROR:
-                raise DeviceError(self.name, "startexposure", "the camera went into its error state")
+                raise DeviceError(
+                    self.name, "startexposure", "the camera went into its error state"
+                )
             if time.monotonic() > deadline:
                 raise DeviceTimeout(
-                    self.name, "imageready", f"no image {seconds + self.download_timeout:g} s after start"
+                    self.name,
+                    "imageready",
+                    f"no image {seconds + self.download_timeout:g} s after start",
                 )
             await asyncio.sleep(min(self.poll_interval, 0.05))
 

@@ -89,9 +89,7 @@ class AlpacaMount(AlpacaDevice, Mount):
     async def pulse_guide(self, direction: GuideDirection, duration: u.Quantity) -> None:
         ms = int(round(duration.to_value(u.ms)))
         await self._put("pulseguide", Direction=int(direction), Duration=ms)
-        await self._wait_until(
-            "pulseguide", self._pulse_done, timeout=ms / 1000 + self.timeout
-        )
+        await self._wait_until("pulseguide", self._pulse_done, timeout=ms / 1000 + self.timeout)
 
     async def _pulse_done(self) -> bool:
         return not bool(await self._get("ispulseguiding"))

@@ -44,7 +44,9 @@ class AlpacaFilterWheel(AlpacaDevice, FilterWheel):
         names = await self.names()
         if isinstance(name_or_slot, str):
             if name_or_slot not in names:
-                raise InvalidValue(self.name, "position", f"no filter {name_or_slot!r} (has {names})")
+                raise InvalidValue(
+                    self.name, "position", f"no filter {name_or_slot!r} (has {names})"
+                )
             slot = names.index(name_or_slot)
         else:
             slot = int(name_or_slot)
@@ -67,7 +69,11 @@ class AlpacaFilterWheel(AlpacaDevice, FilterWheel):
     async def _status(self) -> dict[str, Any]:
         pos = await self.position()
         names = await self.names()
-        return {"position": pos, "filter": names[pos] if 0 <= pos < len(names) else None, "filters": names}
+        return {
+            "position": pos,
+            "filter": names[pos] if 0 <= pos < len(names) else None,
+            "filters": names,
+        }
 
 
 class AlpacaFocuser(AlpacaDevice, Focuser):
@@ -106,7 +112,11 @@ class AlpacaFocuser(AlpacaDevice, Focuser):
             moving=self._get("ismoving"),
             temp=self._optional("temperature"),
         )
-        return {"position": int(r["position"]), "moving": bool(r["moving"]), "temperature_c": r["temp"]}
+        return {
+            "position": int(r["position"]),
+            "moving": bool(r["moving"]),
+            "temperature_c": r["temp"],
+        }
 
 
 class AlpacaRotator(AlpacaDevice, Rotator):

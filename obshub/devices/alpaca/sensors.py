@@ -40,7 +40,10 @@ class AlpacaSwitch(AlpacaDevice, Switch):
     async def names(self) -> list[str]:
         if self._names is None:
             n = int(await self._get("maxswitch"))
-            self._names = [str(x) for x in await asyncio.gather(*(self._get("getswitchname", Id=i) for i in range(n)))]
+            self._names = [
+                str(x)
+                for x in await asyncio.gather(*(self._get("getswitchname", Id=i) for i in range(n)))
+            ]
         return self._names
 
     async def _index(self, switch: int | str) -> int:
@@ -54,7 +57,11 @@ class AlpacaSwitch(AlpacaDevice, Switch):
         names = await self.names()
         if switch in names:
             return names.index(switch)
-        raise InvalidValue(self.name, "switch", f"no switch named {switch!r} (outlets {sorted(self.outlets)}, switches {names})")
+        raise InvalidValue(
+            self.name,
+            "switch",
+            f"no switch named {switch!r} (outlets {sorted(self.outlets)}, switches {names})",
+        )
 
     async def get(self, switch: int | str) -> float:
         return float(await self._get("getswitchvalue", Id=await self._index(switch)))
@@ -64,7 +71,9 @@ class AlpacaSwitch(AlpacaDevice, Switch):
 
     async def _status(self) -> dict[str, Any]:
         names = await self.names()
-        values = await asyncio.gather(*(self._get("getswitchvalue", Id=i) for i in range(len(names))))
+        values = await asyncio.gather(
+            *(self._get("getswitchvalue", Id=i) for i in range(len(names)))
+        )
         by_index = {v: k for k, v in self.outlets.items()}
         return {
             "switches": [

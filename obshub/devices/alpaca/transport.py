@@ -119,16 +119,24 @@ class AlpacaTransport:
                     resp = await self._client().put(url, data=fields, timeout=t)
         except TimeoutError:
             self.reachable = False
-            raise DeviceTimeout(device, operation, f"no answer from {self.address} within {timeout:g} s") from None
+            raise DeviceTimeout(
+                device, operation, f"no answer from {self.address} within {timeout:g} s"
+            ) from None
         except httpx.TimeoutException:
             self.reachable = False
-            raise DeviceTimeout(device, operation, f"no answer from {self.address} within {timeout:g} s") from None
+            raise DeviceTimeout(
+                device, operation, f"no answer from {self.address} within {timeout:g} s"
+            ) from None
         except _DISCONNECTS as exc:
             self.reachable = False
-            raise DeviceDisconnected(device, operation, f"server {self.address} unreachable: {type(exc).__name__}: {exc}") from None
+            raise DeviceDisconnected(
+                device, operation, f"server {self.address} unreachable: {type(exc).__name__}: {exc}"
+            ) from None
         except httpx.HTTPError as exc:
             self.reachable = False
-            raise DeviceError(device, operation, f"HTTP failure talking to {self.address}: {exc}") from None
+            raise DeviceError(
+                device, operation, f"HTTP failure talking to {self.address}: {exc}"
+            ) from None
         self.reachable = True
         return _value(resp, device, operation, image)
 
