@@ -51,7 +51,9 @@ def _semantic_problems(cfg: StationConfig) -> list[tuple[str, str]]:
             problems.append((f"{path}.server", f"no server named {ref.server!r} (known: {known})"))
             return
         if srv.protocol is Protocol.alpaca and ref.device is not None:
-            problems.append((f"{path}.device", "Alpaca devices are named by 'number', not 'device'"))
+            problems.append(
+                (f"{path}.device", "Alpaca devices are named by 'number', not 'device'")
+            )
         if srv.protocol is Protocol.indi and ref.device is None:
             problems.append((f"{path}.device", "INDI devices need 'device' (the INDI device name)"))
         if srv.protocol is Protocol.indi and ref.number is not None:
@@ -78,12 +80,17 @@ def _semantic_problems(cfg: StationConfig) -> list[tuple[str, str]]:
             if fw is not None and fw.filters is not None:
                 dups = [f for f, c in Counter(fw.filters).items() if c > 1]
                 if dups:
-                    problems.append((f"{pp}.filter_wheel.filters", f"duplicate filter names {dups}"))
+                    problems.append(
+                        (f"{pp}.filter_wheel.filters", f"duplicate filter names {dups}")
+                    )
                 if fw.focus_offsets:
                     unknown = sorted(set(fw.focus_offsets) - set(fw.filters))
                     if unknown:
                         problems.append(
-                            (f"{pp}.filter_wheel.focus_offsets", f"offsets for unknown filters {unknown}")
+                            (
+                                f"{pp}.filter_wheel.focus_offsets",
+                                f"offsets for unknown filters {unknown}",
+                            )
                         )
     for attr in ("dome", "cover", "safety_monitor", "observing_conditions"):
         check_ref(attr, getattr(cfg, attr))
@@ -116,7 +123,9 @@ def parse_station(data: Any, source: str = "<station>") -> StationConfig:
         With every problem found, each with its key path.
     """
     if not isinstance(data, dict):
-        raise ConfigError(source, [("", "a station file must be a mapping (site:, servers:, mounts:, …)")])
+        raise ConfigError(
+            source, [("", "a station file must be a mapping (site:, servers:, mounts:, …)")]
+        )
     try:
         cfg = StationConfig.model_validate(data)
     except ValidationError as err:

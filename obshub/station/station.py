@@ -138,7 +138,9 @@ class Station:
     @property
     def location(self) -> EarthLocation:
         s = self.config.site
-        return EarthLocation.from_geodetic(s.longitude * u.deg, s.latitude * u.deg, s.elevation * u.m)
+        return EarthLocation.from_geodetic(
+            s.longitude * u.deg, s.latitude * u.deg, s.elevation * u.m
+        )
 
     def instruments(self) -> list[tuple[MountUnit, Instrument]]:
         """Every instrument with its mount, in file order."""
