@@ -166,7 +166,9 @@ class AlpacaCamera(AlpacaDevice, Camera):
         )
         if r["start"]:
             try:
-                r["start"] = Time(str(r["start"]).rstrip("Z"), format="isot", scale="utc")
+                # ASCOM says UTC without a zone; some servers (the simulator) add "+00:00".
+                stamp = str(r["start"]).rstrip("Z").removesuffix("+00:00")
+                r["start"] = Time(stamp, format="isot", scale="utc")
             except ValueError:
                 r["start"] = None
         if r["duration"] is None:
