@@ -47,7 +47,9 @@ class Panel:
         if level == "error":
             self.last_error = text
 
-    def button(self, description: str, handler: Callable[[], Awaitable[Any]], **kw: Any) -> w.Button:
+    def button(
+        self, description: str, handler: Callable[[], Awaitable[Any]], **kw: Any
+    ) -> w.Button:
         """A button whose click runs ``handler()`` as a task (see :meth:`run`)."""
         b = w.Button(description=description, **kw)
         b.on_click(lambda _b: self.run(description, handler))
