@@ -72,6 +72,7 @@ class Snapshot:
     rule: int | None = None
     permission: int = 2
     generation: int = 0
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
@@ -90,9 +91,11 @@ def snapshot(prop: Any, generation: int) -> Snapshot:
     ptype = PropType(int(prop.getType()))
     values: dict[str, Any] = {}
     rule: int | None = None
+    limits: dict[str, tuple[float, float]] = {}
     if ptype is PropType.NUMBER:
         for w in PyIndi.PropertyNumber(prop):
             values[w.getName()] = float(w.getValue())
+            limits[w.getName()] = (float(w.getMin()), float(w.getMax()))
     elif ptype is PropType.SWITCH:
         sp = PyIndi.PropertySwitch(prop)
         rule = int(sp.getRule())
@@ -117,6 +120,7 @@ def snapshot(prop: Any, generation: int) -> Snapshot:
         rule=rule,
         permission=int(prop.getPermission()),
         generation=generation,
+        limits=limits,
     )
 
 

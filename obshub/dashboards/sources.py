@@ -1,0 +1,267 @@
+"""Where dashboards get their data: the service (read-only token) or local files and stations.
+
+Every source answers JSON-shaped dicts, so views never care where data came from:
+
+``stations()``
+    One dict per station, shaped like :meth:`obshub.station.Station.status` plus
+    ``observing`` (what runs now and for whom, or ``None``) and ``latest_frame`` (a dict with
+    ``name`` and ``png`` bytes, or ``None``).
+``plan()``
+    ``{"generated": iso, "blocks": [...], "queue": [...], "unscheduled": [...],
+    "programs": [...]}`` (see :mod:`obshub.dashboards.plan`), or ``None`` when there is none.
+``night_report()``
+    ``{"night": iso, "telescopes": {name: {"exposing_s": …, "slewing_s": …, …}}}`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+
+from obshub.widgets.image import frame_png
+
+log = logging.getLogger(__name__)
+
+ENV_STATION = "OBSHUB_STATION"
+ENV_PLAN = "OBSHUB_PLAN"
+ENV_REPORT = "OBSHUB_NIGHT_REPORT"
+ENV_FRAMES = "OBSHUB_FRAMES"
+ENV_SERVICE = "OBSHUB_SERVICE_URL"
+ENV_TOKEN = "OBSHUB_DASHBOARD_TOKEN"
+
+THUMBNAIL_SIDE = 256
+
+
+def demo_station_file() -> Path:
+    """The repository's demo station file (the default for standalone dashboards)."""
+    return Path(__file__).resolve().parents[2] / "examples" / "demo-station.yaml"
+
+
+class Source(Protocol):
+    async def stations(self) -> list[dict[str, Any]]: ...
+
+    async def plan(self) -> dict[str, Any] | None: ...
+
+    async def night_report(self) -> dict[str, Any] | None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _read_json(path: Path | None, what: str) -> dict[str, Any] | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{what} file {path}: not readable JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} file {path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+class FrameThumbnails:
+    """The newest FITS frame under a directory, as a PNG thumbnail (cached by file and mtime)."""
+
+    def __init__(self, directory: Path | None, side: int = THUMBNAIL_SIDE):
+        self.directory = directory
+        self.side = side
+        self._cache: tuple[Path, float, dict[str, Any]] | None = None
+
+    def newest(self) -> Path | None:
+        if self.directory is None or not self.directory.is_dir():
+            return None
+        best: tuple[float, Path] | None = None
+        for p in self.directory.rglob("*.fits"):
+            try:
+                m = p.stat().st_mtime
+            except OSError:  # written or moved while we looked
+                continue
+            if best is None or m > best[0]:
+                best = (m, p)
+        return None if best is None else best[1]
+
+    def latest(self) -> dict[str, Any] | None:
+        path = self.newest()
+        if path is None:
+            return None
+        mtime = path.stat().st_mtime
+        if self._cache and self._cache[0] == path and self._cache[1] == mtime:
+            return self._cache[2]
+        from astropy.io import fits
+
+        with fits.open(path, memmap=False) as hdul:
+            data = np.asarray(hdul[0].data, dtype=np.float32)
+            header = hdul[0].header
+            info = {
+                "name": path.name,
+                "object": header.get("OBJECT"),
+                "filter": header.get("FILTER"),
+                "date_obs": header.get("DATE-OBS"),
+                "exptime": header.get("EXPTIME"),
+                "png": frame_png(data, "asinh", self.side),
+            }
+        self._cache = (path, mtime, info)
+        return info
+
+
+class LocalSource:
+    """Stations read live from station files; plan and report from JSON files.
+
+    Parameters
+    ----------
+    station_files
+        Station YAML files (every site a dashboard shows).
+    plan_file, report_file
+        JSON files the scheduler and executor write; missing files mean "none yet".
+    frames_dir
+        Where frames are written: the newest one becomes the thumbnail.
+    """
+
+    def __init__(
+        self,
+        station_files: list[Path],
+        plan_file: Path | None = None,
+        report_file: Path | None = None,
+        frames_dir: Path | None = None,
+    ):
+        if not station_files:
+            raise ValueError("LocalSource: no station file given")
+        self.station_files = [Path(p) for p in station_files]
+        for p in self.station_files:
+            if not p.exists():
+                raise ValueError(f"station file {p}: does not exist (set {ENV_STATION})")
+        self.plan_file = plan_file
+        self.report_file = report_file
+        self.frames = FrameThumbnails(frames_dir)
+        self._stations: list[Any] | None = None
+
+    async def _open(self) -> list[Any]:
+        if self._stations is None:
+            from obshub.station import Station
+
+            self._stations = [Station.from_file(p) for p in self.station_files]
+            # Connecting is harmless for a read-only view and lets drivers answer; one site
+            # that is down still shows (its devices report their errors).
+            await asyncio.gather(*(s.connect() for s in self._stations), return_exceptions=True)
+        return self._stations
+
+    async def stations(self) -> list[dict[str, Any]]:
+        stations = await self._open()
+        snaps = await asyncio.gather(*(s.status() for s in stations))
+        frame = await asyncio.to_thread(self.frames.latest)
+        out = []
+        for s in snaps:
+            s = dict(s)
+            s.setdefault("observing", None)
+            s["latest_frame"] = frame
+            out.append(s)
+        return out
+
+    async def plan(self) -> dict[str, Any] | None:
+        return _read_json(self.plan_file, "plan")
+
+    async def night_report(self) -> dict[str, Any] | None:
+        return _read_json(self.report_file, "night report")
+
+    async def aclose(self) -> None:
+        for s in self._stations or []:
+            await s.aclose()
+        self._stations = None
+
+
+class ServiceSource:
+    """The obshub service's read-only endpoints, with a read-only token.
+
+    Parameters
+    ----------
+    url
+        The service's base URL (``http://127.0.0.1:8000/services/obshub``).
+    token
+        A token with the service's read scope only: dashboards never need more.
+    """
+
+    STATUS = "api/status"
+    PLAN = "api/plan"
+    REPORT = "api/night-report"
+    FRAME = "api/frames/latest/thumbnail"
+
+    def __init__(self, url: str, token: str | None, timeout: float = 10.0):
+        self.url = url.rstrip("/") + "/"
+        headers = {"Authorization": f"token {token}"} if token else {}
+        self.client = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout)
+
+    async def _get(self, path: str, **params: Any) -> Any:
+        r = await self.client.get(path, params=params or None)
+        if r.status_code == 404:
+            return None
+        if r.status_code in (401, 403):
+            raise PermissionError(f"{self.url}{path}: {r.status_code} — the token may not read this")
+        r.raise_for_status()
+        return r.json()
+
+    async def stations(self) -> list[dict[str, Any]]:
+        data = await self._get(self.STATUS)
+        if data is None:
+            return []
+        items = data.get("stations", data) if isinstance(data, dict) else data
+        if isinstance(items, dict):
+            items = list(items.values())
+        out = []
+        for s in items:
+            s = dict(s)
+            s.setdefault("observing", None)
+            s["latest_frame"] = await self._thumbnail(s.get("station"))
+            out.append(s)
+        return out
+
+    async def _thumbnail(self, station: str | None) -> dict[str, Any] | None:
+        r = await self.client.get(self.FRAME, params={"station": station} if station else None)
+        if r.status_code != 200 or not r.headers.get("content-type", "").startswith("image/"):
+            return None
+        return {"name": r.headers.get("x-frame-name", "latest"), "png": r.content}
+
+    async def plan(self) -> dict[str, Any] | None:
+        return await self._get(self.PLAN)
+
+    async def night_report(self) -> dict[str, Any] | None:
+        return await self._get(self.REPORT)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _path(name: str) -> Path | None:
+    v = os.environ.get(name)
+    return Path(v) if v else None
+
+
+def source_from_env() -> Source:
+    """The service when ``OBSHUB_SERVICE_URL`` is set, else local files.
+
+    Environment
+    -----------
+    OBSHUB_SERVICE_URL, OBSHUB_DASHBOARD_TOKEN
+        The service and a read-only token (``JUPYTERHUB_API_TOKEN`` is *not* used: a
+        dashboard kernel must not act with a user's rights).
+    OBSHUB_STATION
+        Station files, separated by ``os.pathsep``; the demo station by default.
+    OBSHUB_PLAN, OBSHUB_NIGHT_REPORT, OBSHUB_FRAMES
+        The plan and report JSON files and the frames directory, for standalone use.
+    """
+    url = os.environ.get(ENV_SERVICE)
+    if url:
+        return ServiceSource(url, os.environ.get(ENV_TOKEN))
+    files = [Path(p) for p in os.environ.get(ENV_STATION, "").split(os.pathsep) if p]
+    return LocalSource(
+        files or [demo_station_file()],
+        plan_file=_path(ENV_PLAN),
+        report_file=_path(ENV_REPORT),
+        frames_dir=_path(ENV_FRAMES),
+    )
