@@ -98,6 +98,10 @@ class AlpacaMount(AlpacaDevice, Mount):
         value = await self._optional("sideofpier", -1)
         return PierSide(int(value)) if value in (-1, 0, 1) else PierSide.UNKNOWN
 
+    async def set_side_of_pier(self, side: PierSide) -> None:
+        await self._put("sideofpier", SideOfPier=int(side))
+        await self._wait_until("sideofpier", self._slew_done)
+
     async def sync(self, target: SkyCoord) -> None:
         ra, dec = await self._from_icrs(target)
         await self._put("synctocoordinates", RightAscension=ra, Declination=dec)

@@ -83,6 +83,12 @@ class Mount(PulseGuider):
     @abstractmethod
     async def side_of_pier(self) -> PierSide: ...
 
+    async def set_side_of_pier(self, side: PierSide) -> None:
+        """Move the tube to ``side`` (ASCOM: a meridian flip on mounts that support it)."""
+        from obshub.errors import NotImplementedByDevice
+
+        raise NotImplementedByDevice(self.name, "sideofpier", "cannot set the side of pier")
+
     @abstractmethod
     async def sync(self, target: SkyCoord) -> None:
         """Tell the mount that it is pointing at ``target`` (after plate solving, say)."""
