@@ -202,7 +202,9 @@ class ServiceSource:
         if r.status_code == 404:
             return None
         if r.status_code in (401, 403):
-            raise PermissionError(f"{self.url}{path}: {r.status_code} — the token may not read this")
+            raise PermissionError(
+                f"{self.url}{path}: {r.status_code} — the token may not read this"
+            )
         r.raise_for_status()
         return r.json()
 
