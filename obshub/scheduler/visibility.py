@@ -7,7 +7,7 @@ rotation: hour angle = ERA + longitude − apparent RA, then plain spherical tri
 targets × times in numpy. What this leaves out over a night — the drift of aberration and
 precession-nutation (≈0.1″), diurnal aberration (≤0.3″), polar motion (≈0.3″), refraction (the
 comparison uses none) — keeps it within an arcsecond of astropy (measured in
-``tests/scheduler/test_visibility.py``). Sun and Moon come from astropy on a 5-minute grid,
+``tests/scheduler/test_visibility.py``). Sun and Moon come from astropy on a 10-minute grid,
 interpolated.
 """
 
@@ -26,7 +26,7 @@ from astropy.time import Time
 from obshub.scheduler.sky import sky_brightness
 from obshub.scheduler.telescopes import Site
 
-_COARSE_S = 300.0
+_COARSE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,9 @@ class SiteNight:
         sun_alt, _ = _interp_altaz(tc_s, sun_alt_c, sun.az.deg, tf_s)
         moon = get_body("moon", tc, location=site.location).transform_to(frame)
         moon_alt, moon_az = _interp_altaz(tc_s, moon.alt.deg, moon.az.deg, tf_s)
-        phase = np.interp(tf_s, tc_s, moon_phase_angle(tc))
+        # The phase angle changes ~12° a day: a few samples suffice.
+        tp_s = np.linspace(tc_s[0], tc_s[-1], 5)
+        phase = np.interp(tf_s, tp_s, moon_phase_angle(grid.t0 + tp_s * u.s))
         ut1 = times.ut1 if len(times) else times
         era = erfa.era00(ut1.jd1, ut1.jd2) if len(times) else np.zeros(0)
         mid = grid.time((i0 + i1) / 2)

@@ -1,0 +1,147 @@
+"""The fast tier: a greedy dispatcher that always has an answer.
+
+Units are taken in order of weight per minute (priority × fair share), scarce ones first among
+equals; each goes to the capable telescope and start that keep the night packed (the block
+touches an existing block or the edge of its visibility) with the target highest. Each placement
+is a few numpy passes over one night's grid, so thousands of units take well under a second and
+re-dispatching mid-night is cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from obshub.scheduler.problem import Problem, Unit
+
+
+@dataclass
+class Placement:
+    unit: int  # index into Problem.units
+    telescopes: tuple[int, ...]
+    start: int  # global grid index
+    group: str | None = None
+
+    def end(self, p: Problem) -> int:
+        return self.start + p.units[self.unit].length
+
+
+class Dispatcher:
+    """Greedy placement over a :class:`Problem`, keeping each telescope's busy grid.
+
+    Also used by the re-planner to re-place units one at a time.
+    """
+
+    def __init__(self, problem: Problem, placements: list[Placement] | None = None):
+        self.p = problem
+        self.busy = problem.static_busy.copy()
+        self.placements: dict[int, Placement] = {}
+        for pl in placements or []:
+            self.commit(pl)
+
+    def commit(self, pl: Placement) -> None:
+        L = self.p.units[pl.unit].length
+        for k in pl.telescopes:
+            self.busy[k, pl.start : pl.start + L] = True
+        self.placements[pl.unit] = pl
+
+    def release(self, ui: int) -> Placement | None:
+        pl = self.placements.pop(ui, None)
+        if pl is not None:
+            L = self.p.units[ui].length
+            for k in pl.telescopes:
+                self.busy[k, pl.start : pl.start + L] = False
+                # downtime stays busy
+                self.busy[k, pl.start : pl.start + L] |= self.p.static_busy[k, pl.start : pl.start + L]
+        return pl
+
+    def feasible(self, ui: int, k: int, *, not_before: int = 0) -> np.ndarray:
+        """Starts of unit ``ui`` on telescope ``k`` free of other blocks."""
+        u = self.p.units[ui]
+        js = self.p.unit_starts(u, k)
+        if not_before:
+            js = js[js >= not_before]
+        if len(js) == 0:
+            return js
+        c = np.concatenate([[0], np.cumsum(~self.busy[k])])
+        return js[c[js + u.length] - c[js] == u.length]
+
+    def place(self, ui: int, *, not_before: int = 0, earliest: bool = False) -> Placement | None:
+        """Find and commit a placement for unit ``ui``; None if it fits nowhere."""
+        u = self.p.units[ui]
+        if u.excluded is not None:
+            return None
+        req = self.p.request(u)
+        ks = np.nonzero(self.p.capable[u.req])[0]
+        if req.together > 1:
+            return self._place_together(ui, ks, req.together, not_before)
+        best = None
+        for k in ks:
+            js = self.feasible(ui, int(k), not_before=not_before)
+            if len(js) == 0:
+                continue
+            if earliest:
+                cand = js[:1]
+                score = -cand.astype(float)
+            else:
+                # Packed starts: the first and last of each run of feasible starts.
+                brk = np.nonzero(np.diff(js) != 1)[0]
+                cand = np.unique(np.concatenate([js[[0]], js[brk + 1], js[brk], js[[-1]]]))
+                score = self.p.altitude(u, int(k), cand + u.length // 2)
+            i = int(np.argmax(score))
+            if best is None or score[i] > best[0]:
+                best = (float(score[i]), int(k), int(cand[i]))
+        if best is None:
+            return None
+        pl = Placement(ui, (best[1],), best[2])
+        self.commit(pl)
+        return pl
+
+    def _place_together(self, ui: int, ks: np.ndarray, n: int, not_before: int) -> Placement | None:
+        u = self.p.units[ui]
+        count = np.zeros(self.p.grid.n, dtype=int)
+        feas = {}
+        for k in ks:
+            js = self.feasible(ui, int(k), not_before=not_before)
+            feas[int(k)] = set(js.tolist())
+            count[js] += 1
+        starts = np.nonzero(count >= n)[0]
+        if len(starts) == 0:
+            return None
+        s = int(starts[0])
+        chosen = tuple(k for k in feas if s in feas[k])[:n]
+        pl = Placement(ui, chosen, s, group=u.uid)
+        self.commit(pl)
+        return pl
+
+    def order(self, units: list[int] | None = None) -> list[int]:
+        """Units by weight per minute (desc), then fewest candidate starts, then longest."""
+        idx = list(range(len(self.p.units))) if units is None else list(units)
+        scarcity = {}
+        for ui in idx:
+            u = self.p.units[ui]
+            n = 0
+            for k in np.nonzero(self.p.capable[u.req])[0]:
+                n += len(self.p.unit_starts(u, int(k)))
+            scarcity[ui] = n
+        return sorted(
+            idx,
+            key=lambda ui: (
+                -self.p.units[ui].weight / max(1, self.p.units[ui].length),
+                scarcity[ui],
+                -self.p.units[ui].length,
+            ),
+        )
+
+    def run(self, units: list[int] | None = None) -> list[Placement]:
+        """Place every unit it can (in :meth:`order`); returns all placements."""
+        for ui in self.order(units):
+            if ui not in self.placements:
+                self.place(ui)
+        return list(self.placements.values())
+
+
+def dispatch(problem: Problem) -> list[Placement]:
+    """Greedy plan of the whole problem."""
+    return Dispatcher(problem).run()

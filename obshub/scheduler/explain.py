@@ -1,0 +1,149 @@
+"""Why a request was not scheduled tonight.
+
+Each unscheduled unit gets one reason, tested in the order a user would ask: is it allowed
+(share used up)? can any telescope do it (no capable telescope)? is its window still open
+(window passed)? is it ever observable with its constraints (never visible, with the constraint
+that rules it out)? is its time taken by downtime (weather, maintenance)? Otherwise its time was
+given to other blocks, named with their priority and owner (outranked).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from obshub.scheduler.constraints import ALL
+from obshub.scheduler.plan import Unscheduled
+from obshub.scheduler.problem import Problem, Unit
+
+
+def _hhmm(p: Problem, i: int) -> str:
+    return p.time(i).utc.isot[11:16]
+
+
+def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
+    req = p.request(u)
+    parts = []
+    longest = 0
+    for site in sorted({p.site_of(int(k)) for k in ks}):
+        sn = p.nights[site]
+        if sn.n_times == 0:
+            parts.append(f"{site}: no night (the Sun never sets)")
+            continue
+        q, row = p.site_quantities(u.req, site)
+        lo = max(0, u.start_lo - sn.i0)
+        hi = min(sn.n_times, max(u.end_hi, u.start_hi + u.length) - sn.i0)
+        if hi <= lo:
+            parts.append(f"{site}: its window does not overlap the night")
+            continue
+        failing = []
+        horizon = q["above_horizon"][row, lo:hi]
+        if not horizon.any():
+            failing.append(f"never above the horizon (max altitude {q['altitude'][row, lo:hi].max():.1f}°)")
+        for cls in ALL:
+            c = req.constraint(cls)
+            if c is None:
+                continue
+            vals = q[cls.quantity]
+            vals = vals[row, lo:hi] if cls.per_target else vals[lo:hi]
+            if not c.ok(vals).any():
+                finite = vals[np.isfinite(vals)]
+                rng = f" (tonight {finite.min():.2f}–{finite.max():.2f})" if len(finite) else ""
+                failing.append(f"{c.describe()} never holds{rng}")
+        if failing:
+            parts.append(f"{site}: " + "; ".join(failing))
+        else:
+            ok = p.ok[site][u.req, lo:hi]
+            # the longest run of samples where everything holds
+            d = np.diff(np.concatenate([[0], ok.astype(int), [0]]))
+            runs = np.nonzero(d == -1)[0] - np.nonzero(d == 1)[0]
+            run = int(runs.max()) if len(runs) else 0
+            longest = max(longest, run)
+            parts.append(
+                f"{site}: constraints hold together for at most {p.minutes(max(0, run - 1)):.0f} min, "
+                f"the block needs {p.minutes(u.length):.0f} min"
+            )
+    return "; ".join(parts)
+
+
+def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Unscheduled:
+    """The reason unit ``ui`` has no placement, given the others' ``placements``."""
+    u = p.units[ui]
+    req = p.request(u)
+
+    def out(reason: str, msg: str) -> Unscheduled:
+        return Unscheduled(u.uid, req.id, reason, msg)
+
+    if u.excluded is not None:
+        return out(*u.excluded)
+    ks = np.nonzero(p.capable[u.req])[0]
+    if len(ks) == 0:
+        return out("no_capable_telescope", "no capable telescope: " + "; ".join(p.incapable_why[u.req]))
+    if len(ks) < req.together:
+        return out(
+            "no_capable_telescope", f"needs {req.together} telescopes at once; {len(ks)} can do it"
+        )
+    if u.end_hi <= p.now_idx or u.start_hi <= p.now_idx:
+        return out("window_passed", f"its window closed at {_hhmm(p, min(u.end_hi, u.start_hi))} UTC")
+    if u.start_lo >= p.grid.n:
+        return out("window_passed", "its window opens after tonight")
+    # Starts honouring constraints and window, before "now" and downtime are taken out.
+    raw_any = False
+    after_now = False
+    for k in ks:
+        site = p.site_of(int(k))
+        sn = p.nights[site]
+        lo, hi = max(u.start_lo, sn.i0), min(u.start_hi, sn.i1, u.end_hi - u.length + 1)
+        if hi <= lo:
+            continue
+        js = np.nonzero(p.starts[site][u.req, lo - sn.i0 : hi - sn.i0])[0] + lo
+        if len(js):
+            raw_any = True
+            after_now |= bool((js >= p.now_idx).any())
+    if not raw_any:
+        return out("never_visible", "never observable tonight: " + _never_visible_detail(p, u, ks))
+    if not after_now:
+        return out("window_passed", f"it was observable only before now ({_hhmm(p, p.now_idx)} UTC)")
+    free_starts = {int(k): p.unit_starts(u, int(k)) for k in ks}
+    if not any(len(v) for v in free_starts.values()):
+        reasons = sorted({d.reason for k in ks for d in p.busy_reason[int(k)]}) or ["maintenance"]
+        what = "weather" if "weather" in reasons else reasons[0]
+        return out(
+            "weather" if what == "weather" else "unavailable",
+            f"observable only while its telescopes are closed ({', '.join(reasons)})",
+        )
+    # Outranked: who holds the time it could have used?
+    blockers: dict[int, int] = {}
+    for k, js in free_starts.items():
+        if len(js) == 0:
+            continue
+        need = np.zeros(p.grid.n + u.length + 1, dtype=int)
+        np.add.at(need, js, 1)
+        np.add.at(need, js + u.length, -1)
+        span = np.cumsum(need)[: p.grid.n] > 0
+        for oi, pl in placements.items():
+            if k in pl.telescopes:
+                L = p.units[oi].length
+                if span[pl.start : pl.start + L].any():
+                    blockers[oi] = k
+    if not blockers:
+        return out(
+            "outranked",
+            "its feasible time is fragmented by other blocks (no gap of "
+            f"{p.minutes(u.length):.0f} min left)",
+        )
+    top = sorted(blockers, key=lambda oi: -p.units[oi].weight)[:3]
+    names = []
+    for oi in top:
+        o = p.units[oi]
+        r = p.request(o)
+        names.append(
+            f"{o.uid} (priority {r.priority:g}, {r.owner}/{r.program}) on "
+            f"{p.telescopes[blockers[oi]].id} at {_hhmm(p, placements[oi].start)}"
+        )
+    more = f" and {len(blockers) - len(top)} more" if len(blockers) > len(top) else ""
+    return out("outranked", "outranked by " + ", ".join(names) + more)
+
+
+def explain(p: Problem, placements: dict, busy: np.ndarray) -> list[Unscheduled]:
+    """Explanations for every unit without a placement."""
+    return [explain_unit(p, ui, placements, busy) for ui in range(len(p.units)) if ui not in placements]

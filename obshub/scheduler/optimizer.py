@@ -1,0 +1,135 @@
+"""The slow tier: an OR-Tools CP-SAT interval model that improves the dispatcher's plan.
+
+One optional fixed-size interval per (unit, capable telescope) whose start domain is exactly the
+starts where the unit is observable; at most one of a unit's intervals is present; no two
+intervals on one telescope overlap; maximise Σ weight over present intervals. The dispatcher's
+plan is the hint (warm start), so the solver starts from a good solution and any answer within
+the time limit is at least as good. Together requests and locked placements (running, done)
+enter as fixed intervals. CP-SAT releases the GIL: run it in a thread (:func:`optimize_async`)
+and the event loop keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+
+from obshub.scheduler.dispatcher import Placement
+from obshub.scheduler.problem import Problem
+
+
+def _domain_from_starts(js: np.ndarray):
+    from ortools.sat.python import cp_model
+
+    brk = np.nonzero(np.diff(js) != 1)[0]
+    lo = np.concatenate([js[[0]], js[brk + 1]])
+    hi = np.concatenate([js[brk], js[[-1]]])
+    return cp_model.Domain.FromIntervals([[int(a), int(b)] for a, b in zip(lo, hi, strict=True)])
+
+
+def optimize(
+    problem: Problem,
+    hint: list[Placement],
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    locked: set[int] | None = None,
+    units: list[int] | None = None,
+) -> tuple[list[Placement], dict]:
+    """Improve ``hint`` within ``time_limit`` seconds.
+
+    Parameters
+    ----------
+    hint
+        A feasible plan (the dispatcher's); returned unchanged if the solver finds nothing better.
+    locked
+        Units whose hint placement must stay as it is.
+    units
+        The units to consider (all by default).
+
+    Returns
+    -------
+    placements, stats
+        ``stats`` has the solver status, objective, bound and wall time.
+    """
+    from ortools.sat.python import cp_model
+
+    t0 = time.perf_counter()
+    p = problem
+    locked = set(locked or ())
+    by_unit = {pl.unit: pl for pl in hint}
+    for pl in hint:
+        if len(pl.telescopes) > 1:
+            locked.add(pl.unit)  # together blocks stay where the dispatcher put them
+    m = cp_model.CpModel()
+    per_tel: dict[int, list] = {k: [] for k in range(len(p.telescopes))}
+    choices: dict[int, list[tuple[int, object, object]]] = {}
+    obj = []
+    scale = 100.0
+    for ui in locked:
+        pl = by_unit[ui]
+        L = p.units[ui].length
+        for k in pl.telescopes:
+            per_tel[k].append(m.NewFixedSizeIntervalVar(pl.start, L, f"fix{ui}_{k}"))
+    idx = range(len(p.units)) if units is None else units
+    for ui in idx:
+        u = p.units[ui]
+        if ui in locked or u.excluded is not None or p.request(u).together > 1:
+            continue
+        opts = []
+        for k in np.nonzero(p.capable[u.req])[0]:
+            js = p.unit_starts(u, int(k))
+            if len(js) == 0:
+                continue
+            x = m.NewBoolVar(f"x{ui}_{k}")
+            s = m.NewIntVarFromDomain(_domain_from_starts(js), f"s{ui}_{k}")
+            iv = m.NewOptionalFixedSizeIntervalVar(s, u.length, x, f"i{ui}_{k}")
+            per_tel[int(k)].append(iv)
+            opts.append((int(k), x, s))
+            obj.append(int(round(u.weight * scale)) * x)
+        if not opts:
+            continue
+        if len(opts) > 1:
+            m.AddAtMostOne(x for _, x, _ in opts)
+        choices[ui] = opts
+        pl = by_unit.get(ui)
+        for k, x, s in opts:
+            if pl is not None and pl.telescopes[0] == k:
+                m.AddHint(x, 1)
+                m.AddHint(s, pl.start)
+            else:
+                m.AddHint(x, 0)
+    for ivs in per_tel.values():
+        if len(ivs) > 1:
+            m.AddNoOverlap(ivs)
+    m.Maximize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = int(workers)
+    status = solver.Solve(m)
+    stats = {
+        "status": solver.StatusName(status),
+        "seconds": time.perf_counter() - t0,
+        "intervals": sum(len(v) for v in per_tel.values()),
+    }
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(hint), stats
+    stats["objective"] = solver.ObjectiveValue() / scale
+    stats["bound"] = solver.BestObjectiveBound() / scale
+    out = [by_unit[ui] for ui in locked]
+    for ui, opts in choices.items():
+        for k, x, s in opts:
+            if solver.Value(x):
+                out.append(Placement(ui, (k,), int(solver.Value(s))))
+                break
+    # Units outside the model (together, or not in `units`) keep their hint placement.
+    placed = {pl.unit for pl in out}
+    out += [pl for pl in hint if pl.unit not in placed and pl.unit not in choices]
+    return out, stats
+
+
+async def optimize_async(problem: Problem, hint: list[Placement], **kw) -> tuple[list[Placement], dict]:
+    """:func:`optimize` in a worker thread: the event loop (service, executor) keeps running."""
+    return await asyncio.to_thread(optimize, problem, hint, **kw)
