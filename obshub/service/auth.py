@@ -166,7 +166,9 @@ class HubAuthenticator:
             raise AuthError(401, "invalid or expired token")
         held = set(model.get("scopes") or [])
         if not self.hub.check_scopes(self.hub.access_scopes or {S.ACCESS}, model):
-            raise AuthError(403, f"{model.get('name')} has no access to the {S.SERVICE_NAME} service")
+            raise AuthError(
+                403, f"{model.get('name')} has no access to the {S.SERVICE_NAME} service"
+            )
         return Principal(
             name=str(model.get("name")),
             kind=str(model.get("kind") or "user"),

@@ -70,7 +70,9 @@ METHODS: dict[str, dict[str, Method]] = {
         "offset": Method(True, {"d_ra": _p("arcsec"), "d_dec": _p("arcsec")}),
         "side_of_pier": Method(False, returns="enum"),
         "sync": Method(True, {"target": _p("skycoord")}),
-        "pulse_guide": Method(True, {"direction": _p("guide_direction"), "duration": _p("seconds")}),
+        "pulse_guide": Method(
+            True, {"direction": _p("guide_direction"), "duration": _p("seconds")}
+        ),
     },
     "camera": {
         "temperature": Method(False, returns="celsius"),

@@ -262,7 +262,10 @@ class ServiceDB:
     def list_audit(self, site: str, limit: int) -> list[dict[str, Any]]:
         with self.tx() as c:
             rows = c.execute(
-                sa.select(audit).where(audit.c.site == site).order_by(audit.c.id.desc()).limit(limit)
+                sa.select(audit)
+                .where(audit.c.site == site)
+                .order_by(audit.c.id.desc())
+                .limit(limit)
             )
             out = [_row(r) for r in rows]
         for r in out:
@@ -319,9 +322,7 @@ class ServiceDB:
     def set_request_state(self, rid: str, state: str) -> None:
         with self.tx() as c:
             c.execute(
-                requests.update()
-                .where(requests.c.id == rid)
-                .values(state=state, updated_at=_now())
+                requests.update().where(requests.c.id == rid).values(state=state, updated_at=_now())
             )
 
     # port configuration ---------------------------------------------------------------------
@@ -361,7 +362,9 @@ class ServiceDB:
     def set_scheduler_policy(self, site: str, policy: str, by: str) -> None:
         with self.tx() as c:
             c.execute(site_settings.delete().where(site_settings.c.site == site))
-            c.execute(site_settings.insert().values(site=site, scheduler_policy=policy, updated_by=by))
+            c.execute(
+                site_settings.insert().values(site=site, scheduler_policy=policy, updated_by=by)
+            )
 
     def projects_of(self, user: str) -> set[str]:
         with self.tx() as c:

@@ -12,8 +12,9 @@ import datetime as dt
 import importlib
 from typing import Any
 
-from obshub.errors import ObshubError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from obshub.errors import ObshubError
 
 
 class RequestInvalid(ValueError):

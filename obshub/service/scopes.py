@@ -51,7 +51,7 @@ CUSTOM_SCOPES: dict[str, dict[str, Any]] = {
 ALL_CUSTOM = list(CUSTOM_SCOPES)
 
 
-class Right(str, enum.Enum):
+class Right(enum.StrEnum):
     """What a grant allows on a site or one of its telescopes."""
 
     view = "view"

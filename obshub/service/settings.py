@@ -80,7 +80,9 @@ class Settings:
             frames_dir=Path(e.get("OBSHUB_FRAMES_DIR") or home / "frames"),
             plans_dir=Path(e.get("OBSHUB_PLANS_DIR") or home / "plans"),
             prefix=e.get("JUPYTERHUB_SERVICE_PREFIX") or e.get("OBSHUB_SERVICE_PREFIX") or "/",
-            tokens_file=Path(e["OBSHUB_SERVICE_TOKENS"]) if e.get("OBSHUB_SERVICE_TOKENS") else None,
+            tokens_file=Path(e["OBSHUB_SERVICE_TOKENS"])
+            if e.get("OBSHUB_SERVICE_TOKENS")
+            else None,
             seed_grants=seed,
             scheduler_policy=policy,
             lease_default_s=number("OBSHUB_LEASE_DEFAULT_S", 600.0),
