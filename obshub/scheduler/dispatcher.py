@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from obshub.scheduler.problem import Problem, Unit
+from obshub.scheduler.problem import Problem
 
 
 @dataclass
@@ -53,7 +53,9 @@ class Dispatcher:
             for k in pl.telescopes:
                 self.busy[k, pl.start : pl.start + L] = False
                 # downtime stays busy
-                self.busy[k, pl.start : pl.start + L] |= self.p.static_busy[k, pl.start : pl.start + L]
+                self.busy[k, pl.start : pl.start + L] |= self.p.static_busy[
+                    k, pl.start : pl.start + L
+                ]
         return pl
 
     def feasible(self, ui: int, k: int, *, not_before: int = 0) -> np.ndarray:

@@ -38,7 +38,9 @@ def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
         failing = []
         horizon = q["above_horizon"][row, lo:hi]
         if not horizon.any():
-            failing.append(f"never above the horizon (max altitude {q['altitude'][row, lo:hi].max():.1f}°)")
+            failing.append(
+                f"never above the horizon (max altitude {q['altitude'][row, lo:hi].max():.1f}°)"
+            )
         for cls in ALL:
             c = req.constraint(cls)
             if c is None:
@@ -77,13 +79,17 @@ def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Uns
         return out(*u.excluded)
     ks = np.nonzero(p.capable[u.req])[0]
     if len(ks) == 0:
-        return out("no_capable_telescope", "no capable telescope: " + "; ".join(p.incapable_why[u.req]))
+        return out(
+            "no_capable_telescope", "no capable telescope: " + "; ".join(p.incapable_why[u.req])
+        )
     if len(ks) < req.together:
         return out(
             "no_capable_telescope", f"needs {req.together} telescopes at once; {len(ks)} can do it"
         )
     if u.end_hi <= p.now_idx or u.start_hi <= p.now_idx:
-        return out("window_passed", f"its window closed at {_hhmm(p, min(u.end_hi, u.start_hi))} UTC")
+        return out(
+            "window_passed", f"its window closed at {_hhmm(p, min(u.end_hi, u.start_hi))} UTC"
+        )
     if u.start_lo >= p.grid.n:
         return out("window_passed", "its window opens after tonight")
     # Starts honouring constraints and window, before "now" and downtime are taken out.
@@ -102,7 +108,9 @@ def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Uns
     if not raw_any:
         return out("never_visible", "never observable tonight: " + _never_visible_detail(p, u, ks))
     if not after_now:
-        return out("window_passed", f"it was observable only before now ({_hhmm(p, p.now_idx)} UTC)")
+        return out(
+            "window_passed", f"it was observable only before now ({_hhmm(p, p.now_idx)} UTC)"
+        )
     free_starts = {int(k): p.unit_starts(u, int(k)) for k in ks}
     if not any(len(v) for v in free_starts.values()):
         reasons = sorted({d.reason for k in ks for d in p.busy_reason[int(k)]}) or ["maintenance"]
@@ -146,4 +154,6 @@ def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Uns
 
 def explain(p: Problem, placements: dict, busy: np.ndarray) -> list[Unscheduled]:
     """Explanations for every unit without a placement."""
-    return [explain_unit(p, ui, placements, busy) for ui in range(len(p.units)) if ui not in placements]
+    return [
+        explain_unit(p, ui, placements, busy) for ui in range(len(p.units)) if ui not in placements
+    ]

@@ -83,6 +83,10 @@ class FairShare:
 
     def usage(self) -> dict[str, dict[str, float | None]]:
         return {
-            n: {"share": p.share, "used_hours": p.used_hours, "allocation_hours": p.allocation_hours}
+            n: {
+                "share": p.share,
+                "used_hours": p.used_hours,
+                "allocation_hours": p.allocation_hours,
+            }
             for n, p in self.programs.items()
         }

@@ -130,6 +130,8 @@ def optimize(
     return out, stats
 
 
-async def optimize_async(problem: Problem, hint: list[Placement], **kw) -> tuple[list[Placement], dict]:
+async def optimize_async(
+    problem: Problem, hint: list[Placement], **kw
+) -> tuple[list[Placement], dict]:
     """:func:`optimize` in a worker thread: the event loop (service, executor) keeps running."""
     return await asyncio.to_thread(optimize, problem, hint, **kw)

@@ -89,7 +89,9 @@ class Plan:
 
     def for_telescope(self, telescope: str) -> list[PlanEntry]:
         """The telescope's entries in time order."""
-        return sorted((e for e in self.entries if e.telescope == telescope), key=lambda e: e.start.jd)
+        return sorted(
+            (e for e in self.entries if e.telescope == telescope), key=lambda e: e.start.jd
+        )
 
     def next_for(self, telescope: str, now: Time) -> PlanEntry | None:
         """The entry to execute at ``now``: the one running, else the next one; None if none.
@@ -118,7 +120,9 @@ class Plan:
             "value": self.value,
             "telescopes": self.telescopes,
             "stats": self.stats,
-            "entries": [e.to_dict() for e in sorted(self.entries, key=lambda e: (e.telescope, e.start.jd))],
+            "entries": [
+                e.to_dict() for e in sorted(self.entries, key=lambda e: (e.telescope, e.start.jd))
+            ],
             "unscheduled": [asdict(x) for x in self.unscheduled],
         }
 
@@ -208,7 +212,12 @@ class Plan:
                 )
                 if show_labels and width * 1440 > 20:
                     ax.text(
-                        mdates.date2num(s) + width / 2, row, e.request, ha="center", va="center", fontsize=6
+                        mdates.date2num(s) + width / 2,
+                        row,
+                        e.request,
+                        ha="center",
+                        va="center",
+                        fontsize=6,
                     )
         ax.set_yticks(range(len(tels)), tels)
         ax.xaxis_date()

@@ -80,7 +80,9 @@ class Problem:
         for t in self.telescopes:
             sites.setdefault(t.site.name, t.site)
         self.grid = TimeGrid.for_night(self.night, list(sites.values()), self.step_s)
-        self.nights: dict[str, SiteNight] = {n: SiteNight.compute(s, self.grid) for n, s in sites.items()}
+        self.nights: dict[str, SiteNight] = {
+            n: SiteNight.compute(s, self.grid) for n, s in sites.items()
+        }
         self.tel_index = {t.id: k for k, t in enumerate(self.telescopes)}
         self.setup_s = max(t.setup_s for t in self.telescopes)
         self.now_idx = 0 if self.now is None else max(0, self.grid.index_ceil(self.now))
@@ -213,7 +215,9 @@ class Problem:
             centre = anchor + v * p
             lo = max(self.now_idx, int(math.ceil(centre - tol)))
             hi = min(n, int(math.floor(centre + tol)) + 1)
-            out.append(Unit(f"{r.id}#v{v + 1}", ri, v, lo, max(lo, hi), n, length, value, weight, excluded))
+            out.append(
+                Unit(f"{r.id}#v{v + 1}", ri, v, lo, max(lo, hi), n, length, value, weight, excluded)
+            )
         return out
 
     def _first_start(self, ri: int) -> int:

@@ -47,7 +47,7 @@ class UnobservableRequest(ObshubError):
         super().__init__(f"request {request_id!r}: this request can never be observed: {reason}")
 
 
-class Urgency(str, enum.Enum):
+class Urgency(enum.StrEnum):
     """How hard a request may push into a running plan."""
 
     normal = "normal"  # planned with the rest
@@ -338,9 +338,10 @@ def _pydantic_problems(err: ValidationError, prefix: str = "") -> list[tuple[str
         loc = prefix
         for p in e["loc"]:
             loc += f"[{p}]" if isinstance(p, int) else (f".{p}" if loc else str(p))
-        msg = {"extra_forbidden": "unknown key (misspelt?)", "missing": "required key is missing"}.get(
-            e["type"], e["msg"]
-        )
+        msg = {
+            "extra_forbidden": "unknown key (misspelt?)",
+            "missing": "required key is missing",
+        }.get(e["type"], e["msg"])
         out.append((loc, msg))
     return out
 
@@ -437,7 +438,11 @@ def check_observable(req: Request, telescopes: list, *, now: Time | None = None)
     best = max(
         (90.0 - abs(t.site.latitude - req.target.dec), t) for t in capable
     )  # culmination altitude
-    reachable = [t for t in capable if 90.0 - abs(t.site.latitude - req.target.dec) >= max(need, t.site.min_altitude)]
+    reachable = [
+        t
+        for t in capable
+        if 90.0 - abs(t.site.latitude - req.target.dec) >= max(need, t.site.min_altitude)
+    ]
     if not reachable:
         raise UnobservableRequest(
             req.id,

@@ -44,7 +44,8 @@ def make_plan(problem: Problem, placements: list[Placement], method: str, **stat
                     end=end,
                     setup_s=p.setup_s,
                     exposures=[
-                        {"filter": e.filter, "seconds": e.seconds, "count": e.count} for e in r.exposures
+                        {"filter": e.filter, "seconds": e.seconds, "count": e.count}
+                        for e in r.exposures
                     ],
                     instrument=r.instrument,
                     priority=r.priority,

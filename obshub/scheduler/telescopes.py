@@ -9,7 +9,7 @@ maintenance, weather closures).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import astropy.units as u
@@ -127,7 +127,9 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip()).strip("-")
 
 
-def telescopes_from_station(cfg: StationConfig, *, station_id: str | None = None) -> list[Telescope]:
+def telescopes_from_station(
+    cfg: StationConfig, *, station_id: str | None = None
+) -> list[Telescope]:
     """One :class:`Telescope` per mount of a validated station file."""
     s = cfg.site
     site = Site(
@@ -178,5 +180,7 @@ def load_telescopes(*paths: str | Path) -> list[Telescope]:
     if dup:
         from obshub.errors import ConfigError
 
-        raise ConfigError(", ".join(map(str, paths)), [("mounts", f"duplicate telescope ids {sorted(dup)}")])
+        raise ConfigError(
+            ", ".join(map(str, paths)), [("mounts", f"duplicate telescope ids {sorted(dup)}")]
+        )
     return out

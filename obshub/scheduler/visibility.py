@@ -209,9 +209,14 @@ class SiteNight:
         """Sun, Moon and Earth rotation at ``site`` for the night inside ``grid``."""
         lon = (site.longitude + 180) % 360 - 180
         # Local noon of the grid's night at this site, then 24 h of coarse samples.
-        t_noon = grid.t0 + (
-            (12.0 - lon / 15.0 - (grid.t0.datetime.hour + grid.t0.datetime.minute / 60.0)) % 24.0
-        ) * u.hour
+        t_noon = (
+            grid.t0
+            + (
+                (12.0 - lon / 15.0 - (grid.t0.datetime.hour + grid.t0.datetime.minute / 60.0))
+                % 24.0
+            )
+            * u.hour
+        )
         if (t_noon - grid.t0).to_value(u.hour) < 0:
             t_noon += 24 * u.hour
         nc = int(86400 / _COARSE_S) + 1
