@@ -18,9 +18,9 @@ async def station(station_file):
 @pytest.fixture
 def zenith(station):
     """The ICRS position at the station's zenith now: always above the horizon."""
+    import astropy.units as u
     from astropy.coordinates import AltAz, SkyCoord
     from astropy.time import Time
-    import astropy.units as u
 
     frame = AltAz(obstime=Time.now(), location=station.location)
     return SkyCoord(alt=80 * u.deg, az=180 * u.deg, frame=frame).icrs

@@ -168,8 +168,16 @@ async def test_status_covers_every_device(station):
     status = await station.status()
     kinds = {d["kind"] for d in status["devices"].values()}
     assert kinds == {
-        "mount", "camera", "filterwheel", "focuser", "rotator", "dome", "cover",
-        "switch", "observingconditions", "safetymonitor",
+        "mount",
+        "camera",
+        "filterwheel",
+        "focuser",
+        "rotator",
+        "dome",
+        "cover",
+        "switch",
+        "observingconditions",
+        "safetymonitor",
     }
     assert all(d["ok"] for d in status["devices"].values()), status
     assert np.isfinite(status["devices"]["main"]["ra_deg"])

@@ -121,7 +121,11 @@ async def test_server_killed_mid_exposure_then_restarted(alpaca_factory):
 async def test_hung_server_does_not_slow_healthy_devices(alpaca_sim):
     hung = HungServer()
     data = alpaca_station(alpaca_sim.address, simulator=False)
-    data["servers"]["hung"] = {"protocol": "alpaca", "address": f"127.0.0.1:{hung.port}", "timeout": 4}
+    data["servers"]["hung"] = {
+        "protocol": "alpaca",
+        "address": f"127.0.0.1:{hung.port}",
+        "timeout": 4,
+    }
     data["mounts"][0]["ports"][0]["focuser"] = {"server": "hung", "number": 0}
     st = Station(parse_station(data))
     focuser = st.mounts["main"].ports["imaging"].focuser

@@ -1,0 +1,138 @@
+"""The plan and night report as dashboards see them: plain records, normalised and filtered.
+
+A plan (JSON or the scheduler's object) becomes::
+
+    {"generated": iso, "night": {"start": iso, "end": iso},
+     "blocks": [{"telescope", "site", "request", "target", "owner", "program",
+                 "priority", "start", "end", "state"}],
+     "queue": [{"request", "target", "owner", "program", "priority", "state",
+                "site", "telescope"}],
+     "unscheduled": [{"request", "target", "owner", "reason"}],
+     "programs": [{"program", "owner", "done", "total"}]}
+
+and a night report::
+
+    {"night": iso, "telescopes": {name: {"exposing_s", "slewing_s", "waiting_safety_s",
+                                         "lost_to_sync_s", "idle_s", "frames"}}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from astropy.time import Time
+
+PLAN_KEYS = ("blocks", "queue", "unscheduled", "programs")
+REPORT_FIELDS = [
+    ("exposing_s", "Exposing"),
+    ("slewing_s", "Slewing"),
+    ("waiting_safety_s", "Waiting for safety"),
+    ("lost_to_sync_s", "Lost to sync"),
+    ("idle_s", "Idle / other"),
+]
+ALL = "All"
+
+
+def to_datetime(v: Any) -> datetime:
+    """An ISO string, epoch seconds, astropy Time or datetime as an aware UTC datetime."""
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
+    if isinstance(v, Time):
+        return v.utc.to_datetime(timezone=UTC)
+    if isinstance(v, int | float):
+        return datetime.fromtimestamp(float(v), UTC)
+    if isinstance(v, str):
+        return Time(v.rstrip("Z"), scale="utc").to_datetime(timezone=UTC)
+    raise ValueError(f"not a time: {v!r}")
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    for name in ("to_dict", "as_dict", "model_dump"):
+        fn = getattr(obj, name, None)
+        if callable(fn):
+            return dict(fn())
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    raise TypeError(f"plan: cannot read a {type(obj).__name__}")
+
+
+def normalise_plan(plan: Any) -> dict[str, Any]:
+    """Check and complete a plan; raises ``ValueError`` naming the bad entry."""
+    p = _as_dict(plan)
+    out: dict[str, Any] = {"generated": p.get("generated"), "night": p.get("night") or {}}
+    for key in PLAN_KEYS:
+        items = p.get(key) or []
+        if not isinstance(items, list):
+            raise ValueError(f"plan.{key}: expected a list, got {type(items).__name__}")
+        out[key] = [_as_dict(i) for i in items]
+    for i, b in enumerate(out["blocks"]):
+        for k in ("telescope", "start", "end"):
+            if b.get(k) in (None, ""):
+                raise ValueError(f"plan.blocks[{i}]: missing {k!r}")
+        try:
+            b["start_dt"], b["end_dt"] = to_datetime(b["start"]), to_datetime(b["end"])
+        except ValueError as exc:
+            raise ValueError(f"plan.blocks[{i}]: {exc}") from None
+        b.setdefault("state", "scheduled")
+        b.setdefault("owner", "")
+        b.setdefault("site", "")
+        b.setdefault("target", b.get("request", ""))
+    return out
+
+
+def options(plan: dict[str, Any], key: str) -> list[str]:
+    """The filter choices for ``key`` (site, telescope or owner), ``All`` first."""
+    seen = {
+        str(r.get(key))
+        for part in ("blocks", "queue", "unscheduled")
+        for r in plan.get(part, [])
+        if r.get(key)
+    }
+    return [ALL, *sorted(seen)]
+
+
+def filtered(
+    plan: dict[str, Any], site: str = ALL, telescope: str = ALL, owner: str = ALL
+) -> dict[str, Any]:
+    """The plan restricted to one site, telescope and/or owner (``All`` keeps everything)."""
+
+    def keep(r: dict[str, Any]) -> bool:
+        return all(
+            want == ALL or str(r.get(k)) == want
+            for k, want in (("site", site), ("telescope", telescope), ("owner", owner))
+        )
+
+    out = dict(plan)
+    for part in ("blocks", "queue", "unscheduled"):
+        out[part] = [r for r in plan.get(part, []) if keep(r)]
+    out["programs"] = [
+        r for r in plan.get("programs", []) if owner == ALL or r.get("owner") == owner
+    ]
+    return out
+
+
+def normalise_report(report: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Telescope → seconds per activity; missing figures are absent, not zero."""
+    tels = report.get("telescopes")
+    if not isinstance(tels, dict):
+        raise ValueError("night report: 'telescopes' must map telescope names to figures")
+    out: dict[str, dict[str, float]] = {}
+    for name, figs in tels.items():
+        if not isinstance(figs, dict):
+            raise ValueError(f"night report.telescopes.{name}: expected an object")
+        row: dict[str, float] = {}
+        for k, v in figs.items():
+            if v is None:
+                continue
+            try:
+                row[k] = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"night report.telescopes.{name}.{k}: not a number: {v!r}"
+                ) from None
+        out[str(name)] = row
+    return out
