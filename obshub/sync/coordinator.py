@@ -29,6 +29,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import astropy.units as u
@@ -71,6 +72,9 @@ class SyncedFrame:
     image: Image | None
     record: ExposureRecord
     announced: MotionRequest | None = None
+    #: Where the frame was written, and its checksum, if it was.
+    path: Path | None = None
+    sha256: str | None = None
 
     @property
     def camera(self) -> str:
@@ -311,10 +315,21 @@ class MountCoordinator:
         return await self._acquire(name, _seconds(duration), None, start_at)
 
     async def start_reserved(
-        self, lease: Lease, start_at: float | None = None, light: bool = True, **kw: Any
+        self,
+        lease: Lease,
+        start_at: float | None = None,
+        light: bool = True,
+        *,
+        skew: Callable[[Image | None, Lease], float | None] | None = None,
+        **kw: Any,
     ) -> SyncedFrame:
-        """Start a frame reserved with :meth:`reserve` (at ``start_at``)."""
-        image, record = await self._run(lease.camera, lease, lease.start, start_at, dict(light=light, **kw), None)
+        """Start a frame reserved with :meth:`reserve` (at ``start_at``).
+
+        ``skew`` computes the frame's start skew in ms (logged with the frame).
+        """
+        image, record = await self._run(
+            lease.camera, lease, lease.start, start_at, dict(light=light, **kw), None, skew
+        )
         return SyncedFrame(image, record)
 
     async def cancel_reserved(self, lease: Lease) -> None:
@@ -344,7 +359,7 @@ class MountCoordinator:
         finally:
             t = now()
             await self._release(lease, t)
-            self._log_exposure(lease, requested, t, t)
+            self.log.add(self._record(lease, requested, t, t))
 
     def _blocked_by_motion(self, camera: str) -> bool:
         m = self._moving
@@ -395,6 +410,7 @@ class MountCoordinator:
         start_at: float | None,
         kw: dict[str, Any],
         on_closed: Callable[[ExposureRecord], None] | None,
+        skew: Callable[[Image | None, Lease], float | None] | None = None,
     ) -> tuple[Image | None, ExposureRecord]:
         camera = self.cameras[name]
         task: asyncio.Task[Image] | None = None
@@ -437,15 +453,22 @@ class MountCoordinator:
             raise
         finally:
             self._tasks.pop(name, None)
-        return image, await self._finish(lease, requested, closed)
+        skew_ms = skew(image, lease) if skew is not None else None
+        return image, await self._finish(lease, requested, closed, skew_ms)
 
-    async def _finish(self, lease: Lease, requested: float, closed: float | None) -> ExposureRecord:
+    async def _finish(
+        self, lease: Lease, requested: float, closed: float | None, skew_ms: float | None = None
+    ) -> ExposureRecord:
         t = now()
         if self._leases.get(lease.camera) is lease:
             await self._release(lease, t)
-        return self._log_exposure(lease, requested, closed if closed is not None else t, t)
+        record = self._record(lease, requested, closed if closed is not None else t, t)
+        record.skew_ms = skew_ms
+        return self.log.add(record)  # type: ignore[return-value]
 
-    async def _watch_shutter(self, camera: Camera, task: asyncio.Task[Image], lease: Lease) -> float:
+    async def _watch_shutter(
+        self, camera: Camera, task: asyncio.Task[Image], lease: Lease
+    ) -> float:
         """When the shutter is seen closed (or the frame finished, if state cannot be read)."""
         seen = False
         end = lease.start + lease.duration
@@ -493,9 +516,7 @@ class MountCoordinator:
             lease.spoiled = True
             lease.reason = reason
 
-    def _record(
-        self, lease: Lease, requested: float, closed: float, end: float
-    ) -> ExposureRecord:
+    def _record(self, lease: Lease, requested: float, closed: float, end: float) -> ExposureRecord:
         return ExposureRecord(
             camera=lease.camera,
             mount=self.name,
@@ -508,11 +529,6 @@ class MountCoordinator:
             reason=lease.reason,
             block=self.block,
         )
-
-    def _log_exposure(
-        self, lease: Lease, requested: float, closed: float, end: float
-    ) -> ExposureRecord:
-        return self.log.add(self._record(lease, requested, closed, end))  # type: ignore[return-value]
 
     def _log_wait(self, camera: str, start: float, end: float, why: str = "sync") -> None:
         if end - start < _WAIT_FLOOR:
@@ -535,7 +551,9 @@ class MountCoordinator:
         From now on the policy holds back frames that the event would spoil. Run it with
         ``async with coord.mount_motion(request=req)``, or :meth:`withdraw` it.
         """
-        names = frozenset(self.camera_name(c) for c in cameras) if cameras else frozenset(self.cameras)
+        names = (
+            frozenset(self.camera_name(c) for c in cameras) if cameras else frozenset(self.cameras)
+        )
         req = MotionRequest(
             kind=kind,
             requested=now(),
@@ -670,9 +688,7 @@ class MountCoordinator:
     ) -> MotionRequest:
         """A dither by one guide pulse (directions cycle N, E, S, W), then settling."""
         d = direction if direction is not None else next(self._directions)
-        async with self.mount_motion(
-            "dither", requested_by=requested_by, request=request
-        ) as req:
+        async with self.mount_motion("dither", requested_by=requested_by, request=request) as req:
             await self.mount.pulse_guide(d, pulse)
             if _seconds(settle) > 0:
                 await asyncio.sleep(_seconds(settle))
@@ -688,9 +704,7 @@ class MountCoordinator:
         request: MotionRequest | None = None,
     ) -> MotionRequest:
         """A small offset slew (a dither by slewing), then settling."""
-        async with self.mount_motion(
-            "offset", requested_by=requested_by, request=request
-        ) as req:
+        async with self.mount_motion("offset", requested_by=requested_by, request=request) as req:
             await self.mount.offset(d_ra, d_dec)
             if _seconds(settle) > 0:
                 await asyncio.sleep(_seconds(settle))

@@ -165,9 +165,7 @@ class Independent(Policy):
         return duration
 
 
-POLICIES: dict[str, type[Policy]] = {
-    p.name: p for p in (Strict, Loose, Planned, Independent)
-}
+POLICIES: dict[str, type[Policy]] = {p.name: p for p in (Strict, Loose, Planned, Independent)}
 
 
 def policy_from(spec: str | Policy, **kwargs: object) -> Policy:
