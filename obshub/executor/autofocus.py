@@ -46,7 +46,6 @@ def measure_hfr(data: np.ndarray, *, radius: int = 7, max_stars: int = 200) -> S
         return None
     sky = float(np.median(img))
     noise = 1.4826 * float(np.median(np.abs(img - sky))) or 1.0
-    peak_max = float(img.max())
     # Local maxima over a 3x3 neighbourhood, well above the noise.
     win = sliding_window_view(img, (3, 3)).max(axis=(-1, -2))
     core = img[1:-1, 1:-1]
@@ -59,12 +58,17 @@ def measure_hfr(data: np.ndarray, *, radius: int = 7, max_stars: int = 200) -> S
     if ys.size == 0:
         return None
     peaks = img[ys, xs]
-    # Saturated stars flatten out and lie about their size.
-    unsat = peaks < 0.95 * peak_max if peak_max > sky + 100 * noise else np.ones_like(peaks, bool)
+    # A clipped (saturated) star has a flat top: several neighbours equal to its peak. Its
+    # size is a lie, so it is left out.
+    plateau = np.zeros(ys.size, dtype=int)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                plateau += img[ys + dy, xs + dx] == peaks
+    unsat = plateau < 2
     order = np.argsort(-peaks[unsat])[:max_stars]
     ys, xs = ys[unsat][order], xs[unsat][order]
     yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    r = np.hypot(yy, xx)
     hfrs, fwhms = [], []
     for y, x in zip(ys, xs, strict=True):
         box = img[y - radius : y + radius + 1, x - radius : x + radius + 1] - sky
@@ -80,7 +84,6 @@ def measure_hfr(data: np.ndarray, *, radius: int = 7, max_stars: int = 200) -> S
         fwhms.append(2.3548 * np.sqrt(max(var, 0.0)))
     if not hfrs:
         return None
-    _ = r
     return StarSizes(float(np.median(hfrs)), float(np.median(fwhms)), len(hfrs))
 
 

@@ -33,7 +33,9 @@ def _angle(value: Any, unit: u.UnitBase) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     try:
-        return float(Angle(value, unit=unit if ":" in str(value) or " " in str(value) else None).deg)
+        return float(
+            Angle(value, unit=unit if ":" in str(value) or " " in str(value) else None).deg
+        )
     except (u.UnitsError, ValueError, TypeError) as exc:
         raise ValueError(f"not an angle: {value!r} (degrees, or e.g. '16h41m41s')") from exc
 
@@ -166,7 +168,9 @@ class Calibration(_Strict):
 
 
 class Constraints(_Strict):
-    min_altitude: float | None = Field(None, ge=-5, lt=90, description="degrees; station's if unset")
+    min_altitude: float | None = Field(
+        None, ge=-5, lt=90, description="degrees; station's if unset"
+    )
     max_airmass: float | None = Field(None, ge=1)
     sun_max_altitude: float = Field(-12.0, ge=-90, le=90, description="degrees (90 = ignore)")
     not_before: datetime | None = None
@@ -279,9 +283,7 @@ def plan_frames(block: Block) -> list[PlannedFrame]:
         sig = f"light:{e.filter or '-'}:{e.exposure:g}s:b{e.binning}:g{e.gain}"
         lights.append(
             [
-                PlannedFrame(
-                    key(sig), "Light Frame", e.filter, e.exposure, e.binning, e.gain, True
-                )
+                PlannedFrame(key(sig), "Light Frame", e.filter, e.exposure, e.binning, e.gain, True)
                 for _ in range(e.count)
             ]
         )
@@ -303,8 +305,9 @@ def plan_frames(block: Block) -> list[PlannedFrame]:
             for _ in range(f.count)
         ]
     frames += [
-        PlannedFrame(key(f"bias:b{cal.bias_binning}"), "Bias Frame", None, 0.0, cal.bias_binning,
-                     None, False)
+        PlannedFrame(
+            key(f"bias:b{cal.bias_binning}"), "Bias Frame", None, 0.0, cal.bias_binning, None, False
+        )
         for _ in range(cal.bias)
     ]
     for d in cal.darks:

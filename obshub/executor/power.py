@@ -15,7 +15,8 @@ def _split(station: Station, ref: str) -> tuple[Any, str]:
     if sw is None or not outlet:
         known = [f"{s.name}.{o}" for s in station.config.switches for o in s.outlets]
         raise ConfigError(
-            "block", [("executor.power", f"no outlet {ref!r} (known: {', '.join(known) or 'none'})")]
+            "block",
+            [("executor.power", f"no outlet {ref!r} (known: {', '.join(known) or 'none'})")],
         )
     return sw, outlet
 

@@ -42,8 +42,9 @@ async def retry(
         except transient as exc:
             if attempt == retries:
                 raise
-            log.warning("%s failed (%s); retry %d/%d in %.1f s", what, exc, attempt + 1,
-                        retries, delay)
+            log.warning(
+                "%s failed (%s); retry %d/%d in %.1f s", what, exc, attempt + 1, retries, delay
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_backoff)
     raise AssertionError("unreachable")

@@ -229,7 +229,10 @@ class InstrumentScript:
         hi = await self.call("focuser max", foc.max_position)
         step = 2 * focus.range / (focus.steps - 1)
         positions = sorted(
-            {int(min(max(round(start - focus.range + i * step), 0), hi)) for i in range(focus.steps)}
+            {
+                int(min(max(round(start - focus.range + i * step), 0), hi))
+                for i in range(focus.steps)
+            }
         )
         samples: list[tuple[int, float | None]] = []
         async with self._motion("focus"):

@@ -124,7 +124,7 @@ class Store:
 
     # Events -----------------------------------------------------------------------------
 
-    def append(self, block_id: int, kind: str, **data: Any) -> Event:
+    def append(self, block_id: int, kind: str, /, **data: Any) -> Event:
         """Record one event durably and return it.
 
         Raises

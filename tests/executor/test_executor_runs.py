@@ -1,0 +1,321 @@
+# ruff: noqa: ASYNC110 - polling the store is the point: the executor runs elsewhere.
+"""The executor against a real Alpaca simulator, on SQLite and on PostgreSQL.
+
+Frames are 0.2-0.3 s and the simulator slews at 90 deg/s, so each block takes seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import block_dict, write_block
+
+from obshub.executor.blocks import parse_block
+from obshub.executor.runner import BlockRunner
+from obshub.station.station import Station
+from obshub.store import Store, derive_state
+
+OBSHUB = [sys.executable, "-m", "obshub.cli.main"]
+
+
+def _observe(station_yaml: Path, block_yaml: Path, url: str, out: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*OBSHUB, "observe", str(station_yaml), str(block_yaml), "--db", url, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
+
+
+def _sim_state(sim, device: str, prop: str):
+    r = httpx.get(f"http://{sim.address}/api/v1/{device}/0/{prop}", timeout=5)
+    return r.json()["Value"]
+
+
+async def _run_in_process(station_yaml: Path, block: dict, url: str, out: Path):
+    station = Station.from_file(station_yaml)
+    store = Store(url)
+    try:
+        runner = BlockRunner(station, parse_block(block), store, out)
+        return runner, await runner.run()
+    finally:
+        await station.aclose()
+
+
+@pytest.mark.slow
+def test_cli_runs_a_block_to_completion_with_autofocus(
+    station_yaml, store_url, tmp_path, check_disk
+):
+    block = block_dict(
+        station_yaml,
+        name="complete",
+        focus={"policy": "start", "range": 300, "steps": 5, "exposure": 0.2},
+        calibration={"bias": 1, "darks": [{"exposure": 0.2, "count": 1}]},
+    )
+    out = tmp_path / "frames"
+    p = _observe(station_yaml, write_block(block, tmp_path / "b.yaml"), store_url, out)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 0, stderr[-3000:]
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["frames_expected"] == summary["frames_saved"] == summary["frames_on_disk"] == 7
+    assert summary["interruptions"] == 0 and summary["status"] == "completed"
+    secs = summary["seconds"]
+    assert secs["exposing"] > 0 and secs["slewing"] > 0 and secs["focusing"] > 0
+    assert secs["dithering"] > 0 and secs["calibrating"] > 0
+    events = check_disk(store_url, "complete", out, 7)
+    (focus,) = [e.data for e in events if e.kind == "focus"]
+    # The simulator's stars are sharpest at focuser step 10000.
+    assert abs(focus["position"] - 10000) <= 100, focus
+    assert _sim_state(_SIM[0], "telescope", "atpark") is True
+    # Run again: nothing left to take, nothing taken twice.
+    p = _observe(station_yaml, tmp_path / "b.yaml", store_url, out)
+    stdout, _ = p.communicate(timeout=60)
+    again = json.loads(stdout.strip().splitlines()[-1])
+    assert again["frames_saved"] == 7 and len(list(out.glob("*.fits"))) == 7
+
+
+_SIM: list = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_sim(sim):
+    _SIM[:] = [sim]
+
+
+@pytest.mark.slow
+async def test_unsafe_parks_closes_then_resumes_after_safe_period(
+    sim, station_yaml, store_url, tmp_path, check_disk
+):
+    block = block_dict(
+        station_yaml,
+        name="unsafe",
+        exposures=[{"filter": "L", "exposure": 0.3, "count": 8}],
+        executor={"safe_period": 2.0, "on_unsafe": "abort"},
+    )
+    out = tmp_path / "frames"
+    seen: dict[str, object] = {}
+
+    async def weather() -> None:
+        store = Store(store_url)
+        try:
+            while True:
+                evs = store.events(kinds=("frame_saved",))
+                if len(evs) >= 3:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.to_thread(sim.put, "api/v1/safetymonitor/0/issafe", IsSafe="false")
+            t_unsafe = time.monotonic()
+            while not store.events(kinds=("park",)):
+                await asyncio.sleep(0.1)
+            # While unsafe: parked and closed, and no frame started.
+            seen["parked"] = await asyncio.to_thread(_sim_state, sim, "telescope", "atpark")
+            seen["shutter"] = await asyncio.to_thread(_sim_state, sim, "dome", "shutterstatus")
+            n_started = len(store.events(kinds=("frame_started",)))
+            await asyncio.sleep(1.0)
+            seen["started_while_unsafe"] = len(store.events(kinds=("frame_started",))) - n_started
+            await asyncio.to_thread(sim.put, "api/v1/safetymonitor/0/issafe", IsSafe="true")
+            seen["safe_at"] = time.monotonic()
+            seen["t_unsafe"] = t_unsafe
+        finally:
+            store.close()
+
+    w = asyncio.create_task(weather())
+    runner, summary = await _run_in_process(station_yaml, block, store_url, out)
+    await w
+    assert summary["status"] == "completed", summary
+    assert seen["parked"] is True and seen["shutter"] == 1  # ShutterState.CLOSED
+    assert seen["started_while_unsafe"] == 0
+    assert summary["interruptions"] == 1
+    assert summary["frames_saved"] == summary["frames_on_disk"] == 8
+    assert summary["seconds"]["waiting_safety"] > 0
+    events = check_disk(store_url, "unsafe", out, 8)
+    kinds = [e.kind for e in events]
+    i_int = kinds.index("interrupted")
+    i_res = kinds.index("resumed")
+    assert "park" in kinds[i_int:i_res]
+    # Reopened only after the safe period had passed since the last unsafe reading.
+    verdicts = [e for e in events if e.kind == "safety"]
+    last_unsafe = max(i for i, e in enumerate(verdicts) if not e.data["safe"])
+    safe_again = verdicts[last_unsafe + 1]
+    assert safe_again.data["safe"]
+    resumed = events[i_res]
+    assert resumed.at - safe_again.at >= 2.0
+    # Two slews to the target: the first acquisition and the one after reopening.
+    slews = [e for e in events if e.kind == "activity" and e.data["kind"] == "slewing"]
+    assert len(slews) == 2
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume(station_yaml, store_url, tmp_path, check_disk):
+    block = block_dict(
+        station_yaml,
+        name="killed",
+        exposures=[
+            {"filter": "L", "exposure": 0.2, "count": 6},
+            {"filter": "R", "exposure": 0.2, "count": 4},
+        ],
+    )
+    path = write_block(block, tmp_path / "b.yaml")
+    out = tmp_path / "frames"
+    rng = random.Random(int(os.environ.get("OBSHUB_KILL_SEED", "4")))
+    kills = 0
+    for _ in range(4):
+        p = _observe(station_yaml, path, store_url, out)
+        # Wait until it records its run, then kill at a random moment after that.
+        store = Store(store_url)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and p.poll() is None:
+                runs = store.events(kinds=("run_started",))
+                if len(runs) > kills:
+                    break
+                time.sleep(0.05)
+        finally:
+            store.close()
+        time.sleep(rng.uniform(0.0, 2.5))
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            kills += 1
+        p.wait(timeout=30)
+        if p.returncode == 0:
+            break
+    p = _observe(station_yaml, path, store_url, out)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 0, stderr[-3000:]
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["frames_expected"] == summary["frames_saved"] == summary["frames_on_disk"] == 10
+    assert kills >= 1
+    assert summary["interruptions"] >= kills
+    events = check_disk(store_url, "killed", out, 10)
+    st = derive_state(events)
+    assert not st.open_frames
+    # Every run but the last was seen as a crash and closed by an "interrupted" event.
+    assert sum(e.kind == "interrupted" and e.data["cause"] == "crash" for e in events) == kills
+
+
+@pytest.mark.slow
+async def test_simulator_killed_and_restarted_mid_block(
+    sim, station_yaml, store_url, tmp_path, check_disk
+):
+    block = block_dict(
+        station_yaml,
+        name="restart",
+        exposures=[{"filter": "L", "exposure": 0.3, "count": 6}],
+        dither={"pattern": "none"},
+    )
+    out = tmp_path / "frames"
+
+    async def crash() -> None:
+        store = Store(store_url)
+        try:
+            while len(store.events(kinds=("frame_saved",))) < 2:
+                await asyncio.sleep(0.05)
+        finally:
+            store.close()
+        await asyncio.to_thread(sim.kill)
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(sim.start)
+
+    c = asyncio.create_task(crash())
+    runner, summary = await _run_in_process(station_yaml, block, store_url, out)
+    await c
+    assert summary["status"] == "completed", summary
+    assert summary["frames_saved"] == summary["frames_on_disk"] == 6
+    events = check_disk(store_url, "restart", out, 6)
+    kinds = [e.kind for e in events]
+    assert "frame_failed" in kinds or any(
+        e.kind == "activity" and e.data["kind"] == "recovering" for e in events
+    )
+    # After the restart the mount was parked by the server: it was unparked and re-pointed.
+    slews = [e for e in events if e.kind == "activity" and e.data["kind"] == "slewing"]
+    assert len(slews) >= 2
+
+
+@pytest.mark.slow
+async def test_device_that_stays_down_ends_the_block_with_a_reason(
+    sim, station_yaml, store_url, tmp_path
+):
+    block = block_dict(
+        station_yaml,
+        name="down",
+        exposures=[{"filter": "L", "exposure": 0.3, "count": 5}],
+        dither={"pattern": "none"},
+        executor={"device_down_after": 3, "retries": 1},
+    )
+
+    async def crash() -> None:
+        store = Store(store_url)
+        try:
+            while len(store.events(kinds=("frame_saved",))) < 1:
+                await asyncio.sleep(0.05)
+        finally:
+            store.close()
+        await asyncio.to_thread(sim.kill)
+
+    c = asyncio.create_task(crash())
+    try:
+        runner, summary = await _run_in_process(station_yaml, block, store_url, tmp_path / "f")
+    finally:
+        await c
+        sim.start()
+    assert summary["status"] == "failed"
+    assert "down" in summary["reason"] and summary["frames_saved"] >= 1
+    store = Store(store_url)
+    try:
+        assert store.events(kinds=("device_down",))
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+async def test_meridian_flip_on_the_simulator_mount(sim, station_yaml, store_url, tmp_path):
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.time import Time
+
+    from obshub.station import load_station
+
+    cfg = load_station(station_yaml)
+    loc = Station(cfg).location
+    # A target that crosses the flip point (5 min past the meridian) a few seconds in.
+    lst = Time.now().sidereal_time("apparent", longitude=loc.lon)
+    ha_start = (cfg.mounts[0].meridian.flip_after * 60 - 4) / 3600  # hours
+    ra = (lst.hour - ha_start) % 24 * 15
+    target = SkyCoord(ra=ra * u.deg, dec=cfg.site.latitude * u.deg)
+    block = block_dict(
+        station_yaml,
+        name="flip",
+        target={"name": "meridian", "ra": float(target.ra.deg), "dec": float(target.dec.deg)},
+        exposures=[{"filter": "L", "exposure": 0.5, "count": 10}],
+        dither={"pattern": "none"},
+    )
+    runner, summary = await _run_in_process(station_yaml, block, store_url, tmp_path / "f")
+    assert summary["status"] == "completed", summary
+    assert summary["flips"] == 1
+    store = Store(store_url)
+    try:
+        events = store.events()
+    finally:
+        store.close()
+    (flip,) = [e for e in events if e.kind == "flip"]
+    assert flip.data["ok"] is True
+    assert flip.data["side_before"] != flip.data["side_after"]
+    assert flip.data["pointing_error_arcsec"] < 60
+    assert flip.data["ha_hours"] * 60 >= 5
+    # Between frames: the flip came after one frame was saved and before the next started.
+    kinds = [e.kind for e in events]
+    i = kinds.index("flip")
+    assert "frame_saved" in kinds[:i] and kinds[i + 1 :].count("frame_started") >= 1
+    assert summary["seconds"]["flipping"] > 0
