@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error of ours.
+        return 0
 
 
 if __name__ == "__main__":
