@@ -76,8 +76,12 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     return [(".".join(str(x) for x in e["loc"]) or "<body>", e["msg"]) for e in exc.errors()]
 
 
-def validate_request(payload: Any) -> dict[str, Any]:
-    """Check a request and return it normalised (JSON-ready).
+def validate_request(payload: Any, owner: str, request_id: str) -> dict[str, Any]:
+    """Check a request and return what to store (JSON-ready, owner and id filled in).
+
+    With the scheduler installed (``obshub.scheduler.requests.RequestSpec``) the request is
+    its request spec: ``owner`` is always the caller and ``id`` is made when missing; the
+    target is resolved so an unknown name is refused now rather than at night.
 
     Raises
     ------
@@ -90,18 +94,21 @@ def validate_request(payload: Any) -> dict[str, Any]:
         mod = importlib.import_module("obshub.scheduler.requests")
     except ImportError:
         mod = None
+    if mod is None or not hasattr(mod, "RequestSpec"):
+        try:
+            return MinimalRequest.model_validate(payload).model_dump(mode="json")
+        except ValidationError as exc:
+            raise RequestInvalid(_problems(exc)) from exc
+    data = {**payload, "owner": owner}
+    data.setdefault("id", request_id)
     try:
-        if mod is not None and callable(getattr(mod, "parse_request", None)):
-            parsed = mod.parse_request(payload)
-        elif mod is not None and hasattr(mod, "ObservationRequest"):
-            parsed = mod.ObservationRequest.model_validate(payload)
-        else:
-            parsed = MinimalRequest.model_validate(payload)
+        spec = mod.RequestSpec.model_validate(data)
     except ValidationError as exc:
         raise RequestInvalid(_problems(exc)) from exc
     except (ValueError, TypeError, ObshubError) as exc:
-        problems = getattr(exc, "problems", None)
-        raise RequestInvalid(problems or [("<body>", str(exc))]) from exc
-    if isinstance(parsed, BaseModel):
-        return parsed.model_dump(mode="json")
-    return dict(parsed)
+        raise RequestInvalid([("<body>", str(exc))]) from exc
+    try:
+        mod.build_request(spec)
+    except (ValueError, TypeError, ObshubError) as exc:
+        raise RequestInvalid([("target", str(exc))]) from exc
+    return data

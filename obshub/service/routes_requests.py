@@ -37,7 +37,7 @@ async def submit(
         examples=[
             {
                 "target": {"name": "M 57", "ra": 283.396, "dec": 33.029},
-                "exposures": [{"filter": "R", "duration": 60, "count": 5}],
+                "exposures": [{"filter": "R", "seconds": 60, "count": 5}],
                 "priority": 5,
             }
         ],
@@ -45,21 +45,35 @@ async def submit(
 ) -> dict[str, Any]:
     """The request is validated by the scheduler's schema (a minimal one until it exists)."""
     site = ctx.access.site(site_id)
-    tel = payload.get("telescope") if isinstance(payload, dict) else None
-    if isinstance(tel, str) and tel in site.telescopes:
-        ctx.access.require(caller, site, Right.observe, tel)
+    tels = _telescopes(payload)
+    known = [t for t in tels if t in site.telescopes]
+    if known:
+        for t in known:
+            ctx.access.require(caller, site, Right.observe, t)
     else:
         ctx.access.require(caller, site, Right.observe, anywhere=True)
-    req = validate_request(payload)
-    if req.get("telescope") is not None and req["telescope"] not in site.telescopes:
+    unknown = [t for t in tels if t not in site.telescopes]
+    if unknown:
         raise ApiError(
             422,
-            f"{site.id}: no telescope {req['telescope']!r} (known: {', '.join(site.telescopes)})",
-            "body.telescope",
+            f"{site.id}: no telescope {unknown[0]!r} (known: {', '.join(site.telescopes)})",
+            "body.telescopes",
             "validation_error",
         )
-    stored = ctx.db.add_request(site.id, caller.key, req.get("project"), req)
+    req = validate_request(payload, caller.name, str(uuid.uuid4()))
+    project = req.get("program") or req.get("project")
+    stored = ctx.db.add_request(site.id, caller.key, project, req)
     return stored
+
+
+def _telescopes(payload: Any) -> list[str]:
+    if not isinstance(payload, dict):
+        return []
+    tels = payload.get("telescopes")
+    if isinstance(tels, list):
+        return [t for t in tels if isinstance(t, str)]
+    tel = payload.get("telescope")
+    return [tel] if isinstance(tel, str) else []
 
 
 @router.get("/sites/{site_id}/requests", summary="Requests: one's own, or all for a site owner")
@@ -149,3 +163,10 @@ async def schedule(site_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
             409, f"the plan file {path.name} cannot be read: {exc}", None, "plan_unreadable"
         ) from exc
     return {"site": site.id, "plan": plan}
+
+
+def _target_name(p: Any) -> str | None:
+    t = p.get("target") if isinstance(p, dict) else None
+    if isinstance(t, dict):
+        return t.get("name")
+    return t if isinstance(t, str) else None

@@ -103,6 +103,14 @@ ROLES: dict[str, dict[str, Any]] = {
         "description": "Read-only club member: dashboards, no notebook server",
         "scopes": [*_BASE_USER, READ],
     },
+    "obshub-dashboard": {
+        "description": "Read-only status, plan, queue of every site (Voila dashboards' token)",
+        "scopes": [ACCESS, READ_ALL],
+    },
+    "obshub-scheduler": {
+        "description": "The night executor and scheduler services: scheduler leases",
+        "scopes": [ACCESS, SCHEDULER, READ_ALL],
+    },
 }
 
 # What standalone tokens (no hub) may name instead of a scope list.
