@@ -385,14 +385,19 @@ class MountCoordinator:
                 if allowed is not None:
                     break
                 blocked_by |= {m.kind for m in self._pending if camera in m.cameras}
+                if self._blocked_by_motion(camera) and self._moving is not None:
+                    blocked_by.add(self._moving.kind)
                 await self._cond.wait()
             lease = Lease(camera, allowed, start=begin, expected_end=begin + allowed)
             if self._moving is not None and camera in self._moving.cameras:
                 # Only the baseline gets here: it opens the shutter on a moving mount.
                 self._spoil(lease, f"started during a {self._moving.kind}")
             self._leases[camera] = lease
-        why = f"{self.policy.name}: {'/'.join(sorted(blocked_by)) or 'mount'}"
-        self._log_wait(camera, requested, now(), why)
+        if blocked_by:
+            # Only time spent held back counts as waiting for sync, not lock or HTTP latency.
+            self._log_wait(
+                camera, requested, now(), f"{self.policy.name}: {'/'.join(sorted(blocked_by))}"
+            )
         return lease
 
     async def _release(self, lease: Lease, closed: float) -> None:
@@ -501,15 +506,18 @@ class MountCoordinator:
         """Do not open on a mount that is moving without having asked; return the pointing."""
         t0 = now()
         while True:
-            try:
-                slewing = await self.mount.is_slewing()
-            except ObshubError:
-                slewing = False
+            slewing, pointing = await asyncio.gather(self._slewing(), self._pointing())
             if not slewing:
                 break
             await asyncio.sleep(self.poll_interval)
         self._log_wait(camera, t0, now(), "mount slewing (not negotiated)")
-        return await self._pointing()
+        return pointing
+
+    async def _slewing(self) -> bool:
+        try:
+            return await self.mount.is_slewing()
+        except ObshubError:
+            return False
 
     def _spoil(self, lease: Lease, reason: str) -> None:
         if not lease.spoiled:

@@ -1,7 +1,7 @@
 """Running exposure trains on one mount under each policy (for notebooks, tests, benchmarks).
 
 Every runner takes frames on all the coordinator's cameras until ``until`` (no frame is
-started that would end after it) and dithers the mount; all motions and exposures go through
+started that would end after it), or until ``dithers`` dithers are done, and dithers the mount; all motions and exposures go through
 the coordinator, so its log holds every interval and accounting works the same for all.
 
 - :func:`run_independent` — each camera dithers every N of its own frames and ignores the
@@ -70,6 +70,10 @@ def _collect(coord: MountCoordinator, policy: str, t0: float, t1: float, dithers
     return res
 
 
+def _enough(count: int, dithers: int | None) -> bool:
+    return dithers is not None and count >= dithers
+
+
 async def _dither(coord: MountCoordinator, dither: Dither, by: str | None, request=None) -> None:
     import astropy.units as u
 
@@ -81,6 +85,7 @@ async def run_independent(
     specs: Mapping[str, CameraSpec],
     dither: Dither,
     until: float,
+    dithers: int | None = None,
 ) -> RunResult:
     """Each camera: N frames, then its own dither, ignoring the others."""
     t0 = now()
@@ -90,7 +95,7 @@ async def run_independent(
         nonlocal count
         s = specs[name]
         k = 0
-        while now() + s.exposure <= until:
+        while now() + s.exposure <= until and not _enough(count, dithers):
             await coord.expose(name, s.exposure)
             k += 1
             if k % s.dither_every == 0 and now() + dither.duration <= until:
@@ -106,6 +111,7 @@ async def run_cycles(
     plan: Plan,
     dither: Dither,
     until: float,
+    dithers: int | None = None,
     *,
     overlap_readout: bool = True,
 ) -> RunResult:
@@ -151,7 +157,7 @@ async def run_cycles(
         while True:
             await asyncio.gather(*(done[k, n].wait() for n in names))
             shortest = min(t.exposure for t in plan.trains.values())
-            if now() + dither.duration + shortest > until:
+            if now() + dither.duration + shortest > until or _enough(count, dithers):
                 stopped = True
                 gates[k + 1].set()
                 return
@@ -165,16 +171,26 @@ async def run_cycles(
 
 
 async def run_strict(
-    coord: MountCoordinator, specs: Mapping[str, CameraSpec], dither: Dither, until: float
+    coord: MountCoordinator,
+    specs: Mapping[str, CameraSpec],
+    dither: Dither,
+    until: float,
+    dithers: int | None = None,
 ) -> RunResult:
     """The barrier: N frames each at nominal exposure, all downloaded, then the dither."""
     plan = strict_plan([specs[n] for n in coord.cameras], dither.duration)
-    return await run_cycles(coord, plan, dither, until, overlap_readout=False)
+    return await run_cycles(coord, plan, dither, until, dithers, overlap_readout=False)
 
 
-async def run_plan(coord: MountCoordinator, plan: Plan, dither: Dither, until: float) -> RunResult:
+async def run_plan(
+    coord: MountCoordinator,
+    plan: Plan,
+    dither: Dither,
+    until: float,
+    dithers: int | None = None,
+) -> RunResult:
     """The planned trains, dithering while the last frames of each cycle read out."""
-    return await run_cycles(coord, plan, dither, until, overlap_readout=True)
+    return await run_cycles(coord, plan, dither, until, dithers, overlap_readout=True)
 
 
 async def run_loose(
@@ -183,17 +199,19 @@ async def run_loose(
     dither: Dither,
     until: float,
     leader: str,
+    dithers: int | None = None,
 ) -> RunResult:
     """The leader dithers every N of its frames; followers start only frames that fit."""
     leader = coord.camera_name(leader)
     t0 = now()
     count = 0
+    leading = True
 
     async def lead() -> None:
-        nonlocal count
+        nonlocal count, leading
         s = specs[leader]
         k = 0
-        while now() + s.exposure <= until:
+        while now() + s.exposure <= until and not _enough(count, dithers):
             k += 1
             due = k % s.dither_every == 0
             frame = await coord.expose(leader, s.exposure, then="dither" if due else None)
@@ -203,10 +221,11 @@ async def run_loose(
                     count += 1
                 else:
                     await coord.withdraw(frame.announced)
+        leading = False
 
     async def follow(name: str) -> None:
         s = specs[name]
-        while now() + s.exposure <= until:
+        while leading and now() + s.exposure <= until:
             await coord.expose(name, s.exposure)
 
     await asyncio.gather(lead(), *(follow(n) for n in coord.cameras if n != leader))
