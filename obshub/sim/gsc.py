@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ra, dec = args.c
     stars = query(args.catalog, ra % 360.0, dec, args.r / 60.0, args.m[0], args.m[1], args.n)
+    trace = os.environ.get("OBSHUB_GSC_LOG")
+    if trace:  # for debugging what the simulator asks
+        with open(trace, "a") as f:
+            f.write(f"{' '.join(argv or sys.argv[1:])} -> {len(stars)} stars\n")
     out = sys.stdout
     # The CCD simulator reads "%10s %f %f %f %f %f %d %d %4s %2s %f %d":
     # id, ra, dec, position error, magnitude, magnitude error, band, class, plate, origin,

@@ -33,6 +33,17 @@ DRIVERS: dict[str, str] = {
     "Weather Simulator": "indi_simulator_weather",
     "Guide Simulator": "indi_simulator_guide",
 }
+CCD_SETTINGS = {
+    "SIM_XRES": 1280,
+    "SIM_YRES": 1024,
+    "SIM_XSIZE": 8.0,
+    "SIM_YSIZE": 8.0,
+    "SIM_MAXVAL": 65000,
+    "SIM_SATURATION": 8.0,
+    "SIM_LIMITINGMAG": 20.0,
+    "SIM_NOISE": 10,
+    "SIM_SKYGLOW": 19.5,
+}
 # Started even when the station file does not name them: a full simulated observatory.
 DEFAULT_DEVICES = [
     "Telescope Simulator",
@@ -95,6 +106,9 @@ def driver_configs(station: StationConfig, server_name: str) -> dict[str, str]:
                 "SCOPE_INFO",
                 {"FOCAL_LENGTH": focal_mm, "APERTURE": aperture},
             ),
+            # Big pixels and a faint limit so a short frame shows the catalog's stars (down to
+            # magnitude 15) over a field like the Alpaca simulator's (1.5 x 1.2 deg at 400 mm).
+            _vector("number", "CCD Simulator", "SIMULATOR_SETTINGS", CCD_SETTINGS),
         ],
         "Weather Simulator": [_vector("number", "Weather Simulator", "GEOGRAPHIC_COORD", geo)],
         "Dome Simulator": [],
@@ -184,7 +198,16 @@ def server_command(
     # indiserver's -u is an abstract socket name: one per server so two servers never collide.
     socket_name = f"/tmp/obshub-indiserver-{port}"
     drivers = [DRIVERS[d] for d in devices_for(station, server_name)]
-    return [indiserver(), "-p", str(port), "-u", socket_name, *drivers], env
+    boot = Path(workdir).resolve() / "boot.xml"
+    boot.write_text(boot_settings())
+    booter = Path(__file__).with_name("indi_boot.py").resolve()
+    cmd = [sys.executable, "-I", str(booter), str(boot), str(port), "--"]
+    return [*cmd, indiserver(), "-p", str(port), "-u", socket_name, *drivers], env
+
+
+def boot_settings() -> str:
+    """Settings sent to the running server (the CCD simulator does not load them from its file)."""
+    return _vector("number", "CCD Simulator", "SIMULATOR_SETTINGS", CCD_SETTINGS)
 
 
 def indi_station(

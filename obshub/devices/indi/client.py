@@ -385,7 +385,8 @@ class IndiConnection:
                 )
 
         elif snap.type is PropType.SWITCH:
-            if snap.rule == 0:  # one of many: exactly the switch asked for is on
+            if snap.rule in (0, 1) and any(values.values()):
+                # One-of-many and at-most-one: the switch asked for, and no other, is on.
                 full_s = {k: bool(values.get(k, False)) for k in snap.values}
             else:
                 full_s = {k: bool(values.get(k, v)) for k, v in snap.values.items()}

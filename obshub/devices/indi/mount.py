@@ -80,8 +80,9 @@ class IndiMount(IndiDevice, Mount):
     async def set_tracking(self, on: bool) -> None:
         if on and await self.is_parked():
             raise InvalidOperation(self.name, "tracking", "the mount is parked")
+        # INDI shows tracking as Busy for as long as it lasts: the request is only acknowledged.
         await self._send(
-            "TELESCOPE_TRACK_STATE", {"TRACK_ON" if on else "TRACK_OFF": True}, "tracking"
+            "TELESCOPE_TRACK_STATE", {"TRACK_ON" if on else "TRACK_OFF": True}, "tracking", ack=True
         )
 
     async def is_slewing(self) -> bool:
