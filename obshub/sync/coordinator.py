@@ -425,6 +425,9 @@ class MountCoordinator:
             before = await self._hold_while_slewing(name) if self.check_pointing else None
             if start_at is not None:
                 await asyncio.sleep(max(0.0, start_at - now()))
+            if lease.aborted:
+                # An urgent motion came before the shutter opened: do not open it.
+                return None, await self._finish(lease, requested, None)
             lease.start = now()
             lease.expected_end = lease.start + lease.duration
             task = asyncio.create_task(camera.expose(lease.duration * u.s, **kw))
@@ -680,10 +683,13 @@ class MountCoordinator:
         for cam, lease in list(self._leases.items()):
             if cam in req.cameras:
                 self._spoil(lease, f"exposing during a {req.kind}")
-                req.spoiled.append(cam)
-                task = self._tasks.get(cam)
-                if abort and task is not None:
-                    task.cancel()
+                if cam not in req.spoiled:
+                    req.spoiled.append(cam)
+                if abort:
+                    lease.aborted = True
+                    task = self._tasks.get(cam)
+                    if task is not None:
+                        task.cancel()
 
     async def dither(
         self,

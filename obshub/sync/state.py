@@ -19,6 +19,8 @@ class Lease:
     spoiled: bool = False
     reason: str = ""
     closed: float | None = None
+    #: An urgent motion asked for this frame to be aborted (or never started).
+    aborted: bool = False
 
 
 @dataclass(eq=False)

@@ -9,9 +9,9 @@ from obshub.sim.stations import alpaca_station
 from obshub.station import Station, parse_station
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sim3(alpaca_factory):
-    """One simulator process serving a mount and three cameras."""
+    """One simulator process serving a mount and three cameras (shared by the sync tests)."""
     return alpaca_factory(cameras=3)
 
 
