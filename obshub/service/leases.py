@@ -54,71 +54,76 @@ def acquire(
     kind = "scheduler" if scheduler else "manual"
     now = _now()
     expires = now + dt.timedelta(seconds=duration_s)
-    with db.lease_lock, db.tx() as c:
-        current = db.active_lease(c, site, telescope)
-        preempted = None
-        if current is not None and current["holder"] == holder and current["kind"] == kind:
-            c.execute(
-                leases.update().where(leases.c.id == current["id"]).values(expires_at=expires)
-            )
-            db.record(
-                holder,
-                site,
-                "lease.renew",
-                telescope=telescope,
-                args={"duration_s": duration_s},
-                conn=c,
-            )
-            current["expires_at"] = expires
-            return db.lease_row(current), None
-        if current is not None:
-            can_preempt = scheduler and current["kind"] == "manual" and policy == "preempt"
-            if not can_preempt:
+    with db.lease_lock:
+        denied = None
+        with db.tx() as c:
+            current = db.active_lease(c, site, telescope)
+            preempted = None
+            if current is not None and current["holder"] == holder and current["kind"] == kind:
+                c.execute(
+                    leases.update().where(leases.c.id == current["id"]).values(expires_at=expires)
+                )
+                db.record(
+                    holder,
+                    site,
+                    "lease.renew",
+                    telescope=telescope,
+                    args={"duration_s": duration_s},
+                    conn=c,
+                )
+                current["expires_at"] = expires
+                return db.lease_row(current), None
+            if current is not None:
+                can_preempt = scheduler and current["kind"] == "manual" and policy == "preempt"
+                if not can_preempt:
+                    denied = db.lease_row(current)
+                else:
+                    c.execute(
+                        leases.update()
+                        .where(leases.c.id == current["id"])
+                        .values(released_at=now, released_by=f"{holder} (scheduler pre-empted)")
+                    )
+                    preempted = db.lease_row(current)
+                    db.record(
+                        holder,
+                        site,
+                        "lease.preempt",
+                        telescope=telescope,
+                        args={"from": current["holder"]},
+                        conn=c,
+                    )
+            if denied is None:
+                row = dict(
+                    id=str(uuid.uuid4()),
+                    site=site,
+                    telescope=telescope,
+                    holder=holder,
+                    kind=kind,
+                    acquired_at=now,
+                    expires_at=expires,
+                    released_at=None,
+                    released_by=None,
+                )
+                c.execute(leases.insert().values(**row))
                 db.record(
                     holder,
                     site,
                     "lease.acquire",
                     telescope=telescope,
-                    outcome="denied",
-                    message=f"held by {current['holder']}",
+                    args={"duration_s": duration_s, "kind": kind},
                     conn=c,
                 )
-                raise LeaseHeld(db.lease_row(current))
-            c.execute(
-                leases.update()
-                .where(leases.c.id == current["id"])
-                .values(released_at=now, released_by=f"{holder} (scheduler pre-empted)")
-            )
-            preempted = db.lease_row(current)
-            db.record(
-                holder,
-                site,
-                "lease.preempt",
-                telescope=telescope,
-                args={"from": current["holder"]},
-                conn=c,
-            )
-        row = dict(
-            id=str(uuid.uuid4()),
-            site=site,
-            telescope=telescope,
-            holder=holder,
-            kind=kind,
-            acquired_at=now,
-            expires_at=expires,
-            released_at=None,
-            released_by=None,
-        )
-        c.execute(leases.insert().values(**row))
+                return db.lease_row(row), preempted
+        # Recorded in its own transaction: raising inside the one above would roll it back.
         db.record(
             holder,
             site,
             "lease.acquire",
             telescope=telescope,
-            args={"duration_s": duration_s, "kind": kind},
-            conn=c,
+            outcome="denied",
+            message=f"held by {denied['holder']}",
         )
-        return db.lease_row(row), preempted
+        raise LeaseHeld(denied)
 
 
 def current(db: ServiceDB, site: str, telescope: str) -> dict[str, Any] | None:
