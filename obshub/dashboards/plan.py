@@ -44,7 +44,11 @@ def to_datetime(v: Any) -> datetime:
     if isinstance(v, int | float):
         return datetime.fromtimestamp(float(v), UTC)
     if isinstance(v, str):
-        return Time(v.rstrip("Z"), scale="utc").to_datetime(timezone=UTC)
+        try:
+            d = datetime.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO time: {v!r}") from None
+        return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
     raise ValueError(f"not a time: {v!r}")
 
 

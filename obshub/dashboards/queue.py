@@ -13,7 +13,7 @@ from obshub.dashboards.plan import ALL, filtered, normalise_plan, options, to_da
 from obshub.dashboards.sources import Source, source_from_env
 from obshub.dashboards.status import setup_bokeh
 from obshub.dashboards.style import CSS, badge, esc, table, value
-from obshub.dashboards.timeline import Timeline
+from obshub.dashboards.timeline import BokehSlot, timeline_data, timeline_figure
 
 STATE_LEVEL = {
     "running": "ok",
@@ -124,8 +124,6 @@ class QueueDashboard:
     """
 
     def __init__(self, source: Source | None = None, interval: float = 10.0):
-        from jupyter_bokeh import BokehModel
-
         self.source = source or source_from_env()
         self.plan: dict[str, Any] | None = None
         self.site = w.Dropdown(options=[ALL], value=ALL, description="Site")
@@ -134,7 +132,7 @@ class QueueDashboard:
         for d in (self.site, self.telescope, self.owner):
             d.observe(lambda _c: self.redraw(), names="value")
         self.summary = w.HTML()
-        self.timeline = Timeline()
+        self.timeline = BokehSlot()
         self.blocks = w.HTML()
         self.queue = w.HTML()
         self.unscheduled = w.HTML()
@@ -146,7 +144,7 @@ class QueueDashboard:
                 self.loop.banner,
                 w.HBox([self.site, self.telescope, self.owner]),
                 self.summary,
-                BokehModel(self.timeline.figure),
+                self.timeline.widget,
                 w.HTML("<h3>Blocks</h3>"),
                 self.blocks,
                 w.HTML("<h3>Queue</h3>"),
@@ -180,7 +178,7 @@ class QueueDashboard:
     def redraw(self) -> None:
         if self.plan is None:
             self.summary.value = '<p class="obshub-muted" data-key="summary">No plan yet: the scheduler has not run tonight.</p>'
-            self.timeline.update([])
+            self.timeline.show("none", lambda: timeline_figure([]))
             return
         p = filtered(self.plan, self.site.value, self.telescope.value, self.owner.value)
         gen = self.plan.get("generated")
@@ -191,7 +189,9 @@ class QueueDashboard:
             f"{len(p['unscheduled'])} not schedulable · plan made {esc(when)} · "
             f"shown {datetime.now(UTC).strftime('%H:%M:%S')} UTC</p>"
         )
-        self.timeline.update(p["blocks"])
+        # The now line moves too: redraw at least every five minutes.
+        key = (repr(timeline_data(p["blocks"])), int(datetime.now(UTC).timestamp() // 300))
+        self.timeline.show(key, lambda: timeline_figure(p["blocks"]))
         self.blocks.value = blocks_html(p)
         self.queue.value = queue_html(p)
         self.unscheduled.value = unscheduled_html(p)

@@ -12,7 +12,7 @@ from obshub.dashboards.plan import REPORT_FIELDS, normalise_report
 from obshub.dashboards.sources import Source, source_from_env
 from obshub.dashboards.status import setup_bokeh
 from obshub.dashboards.style import CSS, esc, table, value
-from obshub.dashboards.timeline import ReportChart
+from obshub.dashboards.timeline import BokehSlot, report_figure
 
 
 def _hours(s: float | None) -> str:
@@ -41,15 +41,13 @@ class NightReportDashboard:
     """Per telescope: time exposing, slewing, waiting for safety and lost to sync."""
 
     def __init__(self, source: Source | None = None, interval: float = 30.0):
-        from jupyter_bokeh import BokehModel
-
         self.source = source or source_from_env()
-        self.chart = ReportChart()
+        self.chart = BokehSlot()
         self.header = w.HTML()
         self.table = w.HTML()
         self.loop = LiveLoop(self.update, interval)
         self.widget = w.VBox(
-            [w.HTML(CSS), self.loop.banner, self.header, BokehModel(self.chart.figure), self.table]
+            [w.HTML(CSS), self.loop.banner, self.header, self.chart.widget, self.table]
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -60,7 +58,7 @@ class NightReportDashboard:
         figures = {} if raw is None else normalise_report(raw)
         night = (raw or {}).get("night")
         self.header.value = f'<p data-key="night">Night of {esc(night)}</p>' if night else ""
-        self.chart.update(figures)
+        self.chart.show(repr(sorted(figures.items())), lambda: report_figure(figures))
         self.table.value = report_html(figures)
 
     def start(self) -> NightReportDashboard:

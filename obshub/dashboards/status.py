@@ -329,43 +329,22 @@ class StatusDashboard:
 
 
 class AltitudeHistory:
-    """A live bokeh plot of each mount's altitude and the sky's cloud cover over the session."""
+    """Each refresh's mount altitude and cloud cover, drawn every ``redraw_every`` samples."""
 
-    def __init__(self, keep: int = 1200) -> None:
-        from bokeh.models import ColumnDataSource, LinearAxis, Range1d
-        from bokeh.plotting import figure
-        from jupyter_bokeh import BokehModel
+    def __init__(self, keep: int = 1200, redraw_every: int = 10) -> None:
+        from obshub.dashboards.timeline import BokehSlot
 
         self.keep = keep
-        self.source = ColumnDataSource({"t": [], "alt": [], "cloud": []})
-        fig = figure(
-            height=220,
-            sizing_mode="stretch_width",
-            x_axis_type="datetime",
-            title="Pointing altitude and cloud cover, this session",
-            toolbar_location=None,
-            y_range=Range1d(0, 90),
-        )
-        fig.line(
-            "t", "alt", source=self.source, line_width=2, color="#2456a6", legend_label="altitude °"
-        )
-        fig.extra_y_ranges = {"cloud": Range1d(0, 100)}
-        fig.add_layout(LinearAxis(y_range_name="cloud", axis_label="cloud %"), "right")
-        fig.line(
-            "t",
-            "cloud",
-            source=self.source,
-            y_range_name="cloud",
-            color="#999",
-            line_dash="dashed",
-            legend_label="cloud %",
-        )
-        fig.legend.location = "top_left"
-        fig.yaxis[0].axis_label = "altitude °"
-        self.figure = fig
-        self.widget = BokehModel(fig)
+        self.redraw_every = redraw_every
+        self.t: list[float] = []
+        self.alt: list[float] = []
+        self.cloud: list[float] = []
+        self.slot = BokehSlot()
+        self.widget = self.slot.widget
 
     def add(self, snaps: list[dict[str, Any]]) -> None:
+        from obshub.dashboards.timeline import history_figure
+
         alt = cloud = None
         for s in snaps[:1]:  # the first station's mount; one plot stays readable
             for d in s.get("devices", {}).values():
@@ -374,14 +353,14 @@ class AltitudeHistory:
                 if d.get("kind") == "observingconditions" and d.get("ok", True):
                     cloud = d.get("cloudcover")
         nan = float("nan")
-        self.source.stream(
-            {
-                "t": [time.time() * 1000],
-                "alt": [nan if alt is None else alt],
-                "cloud": [nan if cloud is None else cloud],
-            },
-            rollover=self.keep,
-        )
+        self.t.append(time.time() * 1000)
+        self.alt.append(nan if alt is None else float(alt))
+        self.cloud.append(nan if cloud is None else float(cloud))
+        del self.t[: -self.keep], self.alt[: -self.keep], self.cloud[: -self.keep]
+        # Redrawing replaces the plot in the page: not on every sample.
+        n = len(self.t)
+        if n <= 2 or n % self.redraw_every == 0:
+            self.slot.show(n, lambda: history_figure(self.t, self.alt, self.cloud))
 
 
 def setup_bokeh() -> None:
