@@ -24,7 +24,15 @@ class IndiDome(IndiDevice, Dome):
             return ShutterState.OPENING if opening else ShutterState.CLOSING
         return ShutterState.OPEN if opening else ShutterState.CLOSED
 
+    async def _leave_park(self, operation: str) -> None:
+        # An INDI dome refuses every motion while parked; an ASCOM one leaves park when told
+        # to move. Unpark first so both behave as ASCOM says.
+        park = await self._optional("DOME_PARK", operation)
+        if park is not None and park.values.get("PARK"):
+            await self._send("DOME_PARK", {"UNPARK": True}, operation, timeout=self.motion_timeout)
+
     async def _shutter(self, element: str, operation: str, wait: bool) -> None:
+        await self._leave_park(operation)
         await self._send(
             "DOME_SHUTTER",
             {element: True},
@@ -49,6 +57,7 @@ class IndiDome(IndiDevice, Dome):
         def there(s: Any) -> bool:
             return abs((s.number("DOME_ABSOLUTE_POSITION") - deg + 180) % 360 - 180) < 0.5
 
+        await self._leave_park("slewtoazimuth")
         await self._send(
             AZ,
             {"DOME_ABSOLUTE_POSITION": deg},

@@ -82,7 +82,11 @@ class IndiMount(IndiDevice, Mount):
             raise InvalidOperation(self.name, "tracking", "the mount is parked")
         # INDI shows tracking as Busy for as long as it lasts: the request is only acknowledged.
         await self._send(
-            "TELESCOPE_TRACK_STATE", {"TRACK_ON" if on else "TRACK_OFF": True}, "tracking", ack=True
+            "TELESCOPE_TRACK_STATE",
+            {"TRACK_ON" if on else "TRACK_OFF": True},
+            "tracking",
+            ack=True,
+            idle_first=False,
         )
 
     async def is_slewing(self) -> bool:
