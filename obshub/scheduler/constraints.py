@@ -18,6 +18,20 @@ import numpy as np
 TWILIGHT = {"civil": -6.0, "nautical": -12.0, "astronomical": -18.0, "any": 90.0, "night": -0.833}
 
 
+def _n_times(quantities: Mapping[str, np.ndarray]) -> int:
+    return int(quantities["sun_altitude"].shape[-1])
+
+
+def _within(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    if np.isfinite(lo) and np.isfinite(hi):
+        return (values >= lo) & (values <= hi)
+    if np.isfinite(lo):
+        return values >= lo
+    if np.isfinite(hi):
+        return values <= hi
+    return ~np.isnan(values)
+
+
 @dataclass(frozen=True)
 class Constraint:
     """Base class: ``lo <= quantity <= hi``.
@@ -65,14 +79,31 @@ class Constraint:
         numpy.ndarray
             Boolean (len(rows), n_times).
         """
-        values = quantities[cls.quantity]
-        if cls.per_target:
-            values = values[rows]
-        else:
-            values = values[None, :]
-        lo = np.array([c.lo for c in instances])[:, None]
-        hi = np.array([c.hi for c in instances])[:, None]
-        return (values >= lo) & (values <= hi)
+        rows = np.asarray(rows)
+        out = np.empty((len(rows), _n_times(quantities)), dtype=bool)
+        groups: dict[tuple[float, float], list[int]] = {}
+        for i, c in enumerate(instances):
+            groups.setdefault((c.lo, c.hi), []).append(i)
+        if len(groups) > 8:  # many distinct limits: one pass with per-row bounds
+            lo = np.array([c.lo for c in instances], dtype=float)[:, None]
+            hi = np.array([c.hi for c in instances], dtype=float)[:, None]
+            name, lo, hi = cls._fast(lo, hi)
+            values = quantities[name]
+            values = values[rows] if cls.per_target else values[None, :]
+            return (values >= lo) & (values <= hi)
+        for (lo, hi), idx in groups.items():
+            name, flo, fhi = cls._fast(np.array(lo, dtype=float), np.array(hi, dtype=float))
+            values = quantities[name]
+            # Compare the whole table, then pick rows: indexing booleans is 8× cheaper than
+            # indexing floats, and shared targets are compared once.
+            m = _within(values, float(flo), float(fhi))
+            out[idx] = m[rows[idx]] if cls.per_target else m[None, :]
+        return out
+
+    @classmethod
+    def _fast(cls, lo: np.ndarray, hi: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+        """The same bounds on a cheaper, monotonically related quantity (default: itself)."""
+        return cls.quantity, lo, hi
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,15 @@ class AltitudeConstraint(Constraint):
     quantity: ClassVar[str] = "altitude"
     unit: ClassVar[str] = "°"
 
+    @classmethod
+    def _fast(cls, lo, hi):
+        # sin is increasing on [-90°, 90°]: compare sin(alt) and skip the arcsin
+        return (
+            "sin_altitude",
+            np.sin(np.radians(np.clip(lo, -90, 90))),
+            np.sin(np.radians(np.clip(hi, -90, 90))),
+        )
+
 
 @dataclass(frozen=True)
 class AirmassConstraint(Constraint):
@@ -90,6 +130,12 @@ class AirmassConstraint(Constraint):
     lo: float = 1.0
     quantity: ClassVar[str] = "airmass"
 
+    @classmethod
+    def _fast(cls, lo, hi):
+        # airmass = 1/sin(alt) for a target above the horizon: bounds on sin(alt) instead
+        with np.errstate(divide="ignore"):
+            return "sin_altitude", 1.0 / np.where(hi > 1, hi, 1.0), 1.0 / np.maximum(lo, 1.0)
+
 
 @dataclass(frozen=True)
 class MoonSeparationConstraint(Constraint):
@@ -97,6 +143,12 @@ class MoonSeparationConstraint(Constraint):
 
     quantity: ClassVar[str] = "moon_separation"
     unit: ClassVar[str] = "°"
+
+    @classmethod
+    def _fast(cls, lo, hi):
+        # cos is decreasing on [0°, 180°]
+        r = np.radians
+        return "cos_moon_separation", np.cos(r(np.clip(hi, 0, 180))), np.cos(r(np.clip(lo, 0, 180)))
 
 
 @dataclass(frozen=True)

@@ -120,13 +120,8 @@ class Dispatcher:
     def order(self, units: list[int] | None = None) -> list[int]:
         """Units by weight per minute (desc), then fewest candidate starts, then longest."""
         idx = list(range(len(self.p.units))) if units is None else list(units)
-        scarcity = {}
-        for ui in idx:
-            u = self.p.units[ui]
-            n = 0
-            for k in np.nonzero(self.p.capable[u.req])[0]:
-                n += len(self.p.unit_starts(u, int(k)))
-            scarcity[ui] = n
+        counts = self.p.start_counts(idx)
+        scarcity = dict(zip(idx, counts.tolist(), strict=True))
         return sorted(
             idx,
             key=lambda ui: (

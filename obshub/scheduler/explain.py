@@ -17,7 +17,7 @@ from obshub.scheduler.problem import Problem, Unit
 
 
 def _hhmm(p: Problem, i: int) -> str:
-    return p.time(i).utc.isot[11:16]
+    return p.hhmm(i)
 
 
 def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
@@ -67,7 +67,16 @@ def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
     return "; ".join(parts)
 
 
-def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Unscheduled:
+def occupancy(p: Problem, placements: dict) -> np.ndarray:
+    """(n_telescopes, n_steps): the unit occupying each step, −1 where free."""
+    owner = np.full((len(p.telescopes), p.grid.n), -1, dtype=np.int64)
+    for oi, pl in placements.items():
+        for k in pl.telescopes:
+            owner[k, pl.start : pl.start + p.units[oi].length] = oi
+    return owner
+
+
+def explain_unit(p: Problem, ui: int, placements: dict, owner: np.ndarray) -> Unscheduled:
     """The reason unit ``ui`` has no placement, given the others' ``placements``."""
     u = p.units[ui]
     req = p.request(u)
@@ -128,11 +137,9 @@ def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Uns
         np.add.at(need, js, 1)
         np.add.at(need, js + u.length, -1)
         span = np.cumsum(need)[: p.grid.n] > 0
-        for oi, pl in placements.items():
-            if k in pl.telescopes:
-                L = p.units[oi].length
-                if span[pl.start : pl.start + L].any():
-                    blockers[oi] = k
+        for oi in np.unique(owner[k][span]):
+            if oi >= 0:
+                blockers.setdefault(int(oi), k)
     if not blockers:
         return out(
             "outranked",
@@ -152,8 +159,9 @@ def explain_unit(p: Problem, ui: int, placements: dict, busy: np.ndarray) -> Uns
     return out("outranked", "outranked by " + ", ".join(names) + more)
 
 
-def explain(p: Problem, placements: dict, busy: np.ndarray) -> list[Unscheduled]:
+def explain(p: Problem, placements: dict) -> list[Unscheduled]:
     """Explanations for every unit without a placement."""
+    owner = occupancy(p, placements)
     return [
-        explain_unit(p, ui, placements, busy) for ui in range(len(p.units)) if ui not in placements
+        explain_unit(p, ui, placements, owner) for ui in range(len(p.units)) if ui not in placements
     ]

@@ -37,6 +37,7 @@ def optimize(
     workers: int = 1,
     locked: set[int] | None = None,
     units: list[int] | None = None,
+    only: set[int] | None = None,
 ) -> tuple[list[Placement], dict]:
     """Improve ``hint`` within ``time_limit`` seconds.
 
@@ -48,6 +49,9 @@ def optimize(
         Units whose hint placement must stay as it is.
     units
         The units to consider (all by default).
+    only
+        Re-plan only these telescopes: units placed elsewhere keep their placement and stay out
+        of the model.
 
     Returns
     -------
@@ -68,18 +72,25 @@ def optimize(
     choices: dict[int, list[tuple[int, object, object]]] = {}
     obj = []
     scale = 100.0
+    elsewhere = set()
+    if only is not None:
+        elsewhere = {pl.unit for pl in hint if not set(pl.telescopes) & only}
+        locked |= {pl.unit for pl in hint if set(pl.telescopes) - only and pl.unit not in elsewhere}
     for ui in locked:
         pl = by_unit[ui]
         L = p.units[ui].length
         for k in pl.telescopes:
-            per_tel[k].append(m.NewFixedSizeIntervalVar(pl.start, L, f"fix{ui}_{k}"))
+            if only is None or k in only:
+                per_tel[k].append(m.NewFixedSizeIntervalVar(pl.start, L, f"fix{ui}_{k}"))
     idx = range(len(p.units)) if units is None else units
     for ui in idx:
         u = p.units[ui]
-        if ui in locked or u.excluded is not None or p.request(u).together > 1:
+        if ui in locked or ui in elsewhere or u.excluded is not None or p.request(u).together > 1:
             continue
         opts = []
         for k in np.nonzero(p.capable[u.req])[0]:
+            if only is not None and int(k) not in only:
+                continue
             js = p.unit_starts(u, int(k))
             if len(js) == 0:
                 continue
@@ -118,7 +129,7 @@ def optimize(
         return list(hint), stats
     stats["objective"] = solver.ObjectiveValue() / scale
     stats["bound"] = solver.BestObjectiveBound() / scale
-    out = [by_unit[ui] for ui in locked]
+    out = [by_unit[ui] for ui in locked] + [by_unit[ui] for ui in elsewhere]
     for ui, opts in choices.items():
         for k, x, s in opts:
             if solver.Value(x):
@@ -130,8 +141,67 @@ def optimize(
     return out, stats
 
 
+def optimize_decomposed(
+    problem: Problem,
+    hint: list[Placement],
+    *,
+    time_limit: float = 10.0,
+    locked: set[int] | None = None,
+    rounds: int = 1,
+) -> tuple[list[Placement], dict]:
+    """Large networks: re-optimise one telescope at a time, the others held fixed.
+
+    One CP-SAT model over every unit and telescope stops scaling at a few thousand intervals
+    (presolve alone eats the time limit); a telescope's own model has a few hundred and solves
+    to optimality in well under a second. Each step can only improve the plan (the current
+    placements are its hint), and units freed on one telescope are candidates on the next.
+    """
+    t0 = time.perf_counter()
+    current = list(hint)
+    n = len(problem.telescopes)
+    per = time_limit / max(1, n * rounds)
+    steps = []
+    for _ in range(rounds):
+        for k in range(n):
+            if time.perf_counter() - t0 > time_limit:
+                break
+            before = _weight(problem, current)
+            better, st = optimize(problem, current, time_limit=per, locked=locked, only={k})
+            if _weight(problem, better) > before + 1e-9:
+                current = better
+            steps.append(st["status"])
+    stats = {
+        "status": "decomposed",
+        "steps": steps,
+        "seconds": time.perf_counter() - t0,
+        "objective": _weight(problem, current),
+    }
+    return current, stats
+
+
+def _weight(problem: Problem, placements: list[Placement]) -> float:
+    return float(sum(problem.units[pl.unit].weight for pl in placements))
+
+
+def optimize_auto(
+    problem: Problem,
+    hint: list[Placement],
+    *,
+    time_limit: float = 10.0,
+    locked: set[int] | None = None,
+    max_intervals: int = 3000,
+) -> tuple[list[Placement], dict]:
+    """The whole model when it is small, one telescope at a time when it is not."""
+    pairs = 0
+    for u in problem.units:
+        pairs += int(problem.capable[u.req].sum())
+    if pairs <= max_intervals or len(problem.telescopes) == 1:
+        return optimize(problem, hint, time_limit=time_limit, locked=locked)
+    return optimize_decomposed(problem, hint, time_limit=time_limit, locked=locked)
+
+
 async def optimize_async(
     problem: Problem, hint: list[Placement], **kw
 ) -> tuple[list[Placement], dict]:
-    """:func:`optimize` in a worker thread: the event loop (service, executor) keeps running."""
-    return await asyncio.to_thread(optimize, problem, hint, **kw)
+    """:func:`optimize_auto` in a worker thread: the event loop (service, executor) keeps running."""
+    return await asyncio.to_thread(optimize_auto, problem, hint, **kw)

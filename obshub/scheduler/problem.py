@@ -19,7 +19,7 @@ from obshub.scheduler.constraints import combined_mask
 from obshub.scheduler.fairshare import FairShare
 from obshub.scheduler.requests import Request
 from obshub.scheduler.telescopes import Downtime, Telescope
-from obshub.scheduler.visibility import Quantities, SiteNight, TimeGrid
+from obshub.scheduler.visibility import Ephemeris, Quantities, SiteNight, TimeGrid
 
 
 @dataclass
@@ -80,8 +80,10 @@ class Problem:
         for t in self.telescopes:
             sites.setdefault(t.site.name, t.site)
         self.grid = TimeGrid.for_night(self.night, list(sites.values()), self.step_s)
+        # Sun and Moon once for the whole network; each site adds only Earth rotation.
+        self.ephemeris = Ephemeris.compute(self.grid)
         self.nights: dict[str, SiteNight] = {
-            n: SiteNight.compute(s, self.grid) for n, s in sites.items()
+            n: SiteNight.compute(s, self.grid, self.ephemeris) for n, s in sites.items()
         }
         self.tel_index = {t.id: k for k, t in enumerate(self.telescopes)}
         self.setup_s = max(t.setup_s for t in self.telescopes)
@@ -259,6 +261,38 @@ class Problem:
             c = np.concatenate([[0], np.cumsum(free)])
             js = js[c[js + u.length] - c[js] == u.length]
         return js
+
+    def start_counts(self, units: list[int]) -> np.ndarray:
+        """For each unit, its candidate starts summed over capable telescopes (downtime ignored):
+        a scarcity measure for ordering."""
+        out = np.zeros(len(units), dtype=np.int64)
+        if not units:
+            return out
+        ua = [self.units[i] for i in units]
+        req = np.array([un.req for un in ua])
+        lo = np.array([un.start_lo for un in ua])
+        hi = np.minimum(
+            np.array([un.start_hi for un in ua]),
+            np.array([un.end_hi - un.length + 1 for un in ua]),
+        )
+        lo = np.maximum(lo, self.now_idx)
+        for site, sn in self.nights.items():
+            ntel = (self.capable[req] & self.site_mask(site)[None, :]).sum(axis=1)
+            if not ntel.any() or sn.n_times == 0:
+                continue
+            cs = np.zeros((self.starts[site].shape[0], sn.n_times + 1), dtype=np.int32)
+            np.cumsum(self.starts[site], axis=1, out=cs[:, 1:])
+            a = np.clip(lo - sn.i0, 0, sn.n_times)
+            b = np.clip(hi - sn.i0, 0, sn.n_times)
+            b = np.maximum(a, b)
+            out += ntel * (cs[req, b] - cs[req, a])
+        return out
+
+    def hhmm(self, i: int) -> str:
+        """Grid index → ``HH:MM`` UTC, without building a Time."""
+        from datetime import timedelta
+
+        return (self.grid.t0.datetime + timedelta(seconds=float(i) * self.step_s)).strftime("%H:%M")
 
     def altitude(self, u: Unit, k: int, i) -> np.ndarray:
         """Target altitude (deg) of ``u`` at global indices ``i`` at telescope ``k``'s site."""

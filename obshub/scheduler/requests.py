@@ -436,7 +436,7 @@ def check_observable(req: Request, telescopes: list, *, now: Time | None = None)
         )
     need = _min_altitude(req)
     best = max(
-        (90.0 - abs(t.site.latitude - req.target.dec), t) for t in capable
+        ((90.0 - abs(t.site.latitude - req.target.dec), t) for t in capable), key=lambda x: x[0]
     )  # culmination altitude
     reachable = [
         t

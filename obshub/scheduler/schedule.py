@@ -21,49 +21,47 @@ def plan_value(problem: Problem, placements) -> float:
     return float(sum(problem.units[pl.unit].value for pl in placements))
 
 
+def placement_entries(problem: Problem, pl: Placement) -> list[PlanEntry]:
+    """The plan entries (one per telescope) of a placement."""
+    un = problem.units[pl.unit]
+    r = problem.request(un)
+    start = problem.time(pl.start)
+    # The block ends when its exposures end; grid rounding leaves slack after it.
+    end = start + (problem.setup_s + r.duration_s) * u.s
+    return [
+        PlanEntry(
+            unit=un.uid,
+            request=r.id,
+            telescope=problem.telescopes[k].id,
+            target=r.target.name,
+            ra=float(r.target.ra),
+            dec=float(r.target.dec),
+            start=start,
+            end=end,
+            setup_s=problem.setup_s,
+            exposures=[
+                {"filter": e.filter, "seconds": e.seconds, "count": e.count} for e in r.exposures
+            ],
+            instrument=r.instrument,
+            priority=float(r.priority),
+            owner=r.owner,
+            program=r.program,
+            visit=un.visit,
+            group=pl.group,
+        )
+        for k in pl.telescopes
+    ]
+
+
 def make_plan(problem: Problem, placements: list[Placement], method: str, **stats) -> Plan:
     """A :class:`Plan` (entries + explanations) from placements."""
     p = problem
-    entries = []
-    for pl in placements:
-        un = p.units[pl.unit]
-        r = p.request(un)
-        start = p.time(pl.start)
-        # The block ends when its exposures end; the grid rounding is slack at the end.
-        end = start + (p.setup_s + r.duration_s) * u.s
-        for k in pl.telescopes:
-            entries.append(
-                PlanEntry(
-                    unit=un.uid,
-                    request=r.id,
-                    telescope=p.telescopes[k].id,
-                    target=r.target.name,
-                    ra=r.target.ra,
-                    dec=r.target.dec,
-                    start=start,
-                    end=end,
-                    setup_s=p.setup_s,
-                    exposures=[
-                        {"filter": e.filter, "seconds": e.seconds, "count": e.count}
-                        for e in r.exposures
-                    ],
-                    instrument=r.instrument,
-                    priority=r.priority,
-                    owner=r.owner,
-                    program=r.program,
-                    visit=un.visit,
-                    group=pl.group,
-                )
-            )
+    entries = [e for pl in placements for e in placement_entries(p, pl)]
     by_unit = {pl.unit: pl for pl in placements}
-    busy = p.static_busy.copy()
-    for pl in placements:
-        for k in pl.telescopes:
-            busy[k, pl.start : pl.start + p.units[pl.unit].length] = True
     return Plan(
         night=p.night,
         entries=entries,
-        unscheduled=explain(p, by_unit, busy),
+        unscheduled=explain(p, by_unit),
         telescopes=[t.id for t in p.telescopes],
         method=method,
         created=Time.now(),
@@ -103,7 +101,7 @@ def schedule(
     }
     method = "dispatcher"
     if optimize and problem.units:
-        from obshub.scheduler.optimizer import optimize as cpsat
+        from obshub.scheduler.optimizer import optimize_auto as cpsat
 
         better, ostats = cpsat(problem, placements, time_limit=time_limit)
         stats["optimizer"] = ostats

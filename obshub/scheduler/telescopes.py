@@ -87,6 +87,9 @@ class Telescope:
         Overheads in seconds.
     downtime
         Intervals when it is unavailable.
+    preemption
+        The site's policy for urgent requests: ``"interrupt"`` (may stop the running block),
+        ``"next"`` (after the running block, displacing later ones) or ``"never"``.
     """
 
     id: str
@@ -98,6 +101,7 @@ class Telescope:
     readout_s: float = 2.0
     cooperates_with: tuple[str, ...] = ()
     downtime: tuple[Downtime, ...] = ()
+    preemption: str = "interrupt"  # urgent requests may: "interrupt" a running block, go "next", or "never" pre-empt
 
     @property
     def setup_s(self) -> float:

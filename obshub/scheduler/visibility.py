@@ -110,31 +110,66 @@ def apparent_places(ra_deg, dec_deg, when: Time) -> tuple[np.ndarray, np.ndarray
     dec = np.radians(np.asarray(dec_deg, dtype=float))
     z = np.zeros_like(ra)
     tdb = when.tdb
-    ri, di, _eo = erfa.atci13(ra, dec, z, z, z, z, tdb.jd1, tdb.jd2)
+    # apci13 once, then atciq per star: atci13 would rebuild the astrometry for every star.
+    astrom, _eo = erfa.apci13(tdb.jd1, tdb.jd2)
+    ri, di = erfa.atciq(ra, dec, z, z, z, z, astrom)
     return ri, di
 
 
 def horizontal(ri, di, era, lon_rad, lat_rad):
     """Altitude and azimuth (deg; azimuth N through E) over targets × times."""
-    h = era[None, :] + lon_rad - ri[:, None]
-    sd, cd = np.sin(di)[:, None], np.cos(di)[:, None]
-    sl, cl = math.sin(lat_rad), math.cos(lat_rad)
-    ch, sh = np.cos(h), np.sin(h)
-    alt = np.degrees(np.arcsin(np.clip(sl * sd + cl * cd * ch, -1.0, 1.0)))
-    az = np.degrees(np.arctan2(-cd * sh, sd * cl - cd * sl * ch)) % 360.0
+    sin_alt, x, y = _hour_angle_terms(ri, di, era, lon_rad, lat_rad)
+    alt = np.degrees(np.arcsin(np.clip(sin_alt, -1.0, 1.0)))
+    az = np.degrees(np.arctan2(x, y)) % 360.0
     return alt, az
 
 
-class Quantities:
-    """Lazily computed arrays for a set of target rows × the site's times.
+def _hour_angle_terms(ri, di, era, lon_rad, lat_rad, *, azimuth: bool = True):
+    """sin(alt) and the azimuth's (east, north) components over targets × times.
 
-    Keys: ``altitude``, ``azimuth``, ``airmass``, ``moon_separation``, ``sky_brightness``
-    (targets × times) and ``sun_altitude``, ``moon_illumination`` (times).
+    With a = ERA + longitude, cos and sin of the hour angle a − ri expand into per-target
+    times per-time factors, so each output is one (n, 3) @ (3, T) matrix product.
+    """
+    a = era + lon_rad
+    ca, sa = np.cos(a), np.sin(a)
+    cr, sr = np.cos(ri), np.sin(ri)
+    sd, cd = np.sin(di), np.cos(di)
+    sl, cl = math.sin(lat_rad), math.cos(lat_rad)
+    per_time = np.stack([ca, sa, np.ones_like(a)])
+    # sin alt = sl sd + cl cd (ca cr + sa sr)
+    sin_alt = np.stack([cl * cd * cr, cl * cd * sr, sl * sd], axis=1) @ per_time
+    if not azimuth:
+        return sin_alt, None, None
+    # east = -cd sin(a - ri) = -cd (sa cr - ca sr); north = sd cl - cd sl cos(a - ri)
+    east = np.stack([cd * sr, -cd * cr, np.zeros_like(cd)], axis=1) @ per_time
+    north = np.stack([-sl * cd * cr, -sl * cd * sr, sd * cl], axis=1) @ per_time
+    return sin_alt, east, north
+
+
+def _radec_from_altaz(alt_deg, az_deg, era, lon_rad, lat_rad):
+    """Apparent (CIRS-like) RA/Dec in radians of alt/az directions at ERA ``era``."""
+    a, z = np.radians(alt_deg), np.radians(az_deg)
+    sl, cl = math.sin(lat_rad), math.cos(lat_rad)
+    sd = np.sin(a) * sl + np.cos(a) * cl * np.cos(z)
+    dec = np.arcsin(np.clip(sd, -1.0, 1.0))
+    h = np.arctan2(-np.sin(z) * np.cos(a), np.sin(a) * cl - np.cos(a) * sl * np.cos(z))
+    return era + lon_rad - h, dec
+
+
+class Quantities:
+    """Lazily computed arrays for a set of targets × the site's times.
+
+    Keys: ``altitude``, ``azimuth``, ``airmass``, ``moon_separation``, ``sky_brightness``,
+    ``above_horizon`` (targets × times) and ``sun_altitude``, ``moon_illumination`` (times).
+    Only what some constraint asks for is computed.
     """
 
-    def __init__(self, night: SiteNight, alt: np.ndarray, az: np.ndarray):
+    def __init__(self, night: SiteNight, ri: np.ndarray, di: np.ndarray):
         self.night = night
-        self._c: dict[str, np.ndarray] = {"altitude": alt, "azimuth": az}
+        self.ri, self.di = ri, di
+        lon, lat = math.radians(night.site.longitude), math.radians(night.site.latitude)
+        sin_alt, _, _ = _hour_angle_terms(ri, di, night.era, lon, lat, azimuth=False)
+        self._c: dict[str, np.ndarray] = {"sin_altitude": sin_alt}
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self._c:
@@ -143,19 +178,27 @@ class Quantities:
 
     def _compute(self, key: str) -> np.ndarray:
         n = self.night
-        alt = self._c["altitude"]
+        if key == "altitude":
+            return np.degrees(np.arcsin(np.clip(self["sin_altitude"], -1.0, 1.0)))
+        if key == "azimuth":
+            lon, lat = math.radians(n.site.longitude), math.radians(n.site.latitude)
+            _, east, north = _hour_angle_terms(self.ri, self.di, n.era, lon, lat)
+            return np.degrees(np.arctan2(east, north)) % 360.0
         if key == "airmass":
+            s = self["sin_altitude"]
             with np.errstate(divide="ignore"):
-                s = np.sin(np.radians(alt))
                 return np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), np.inf)
+        if key == "cos_moon_separation":
+            mr, md = n.moon_radec
+            cd = np.cos(self.di)
+            tv = np.stack([cd * np.cos(self.ri), cd * np.sin(self.ri), np.sin(self.di)], axis=1)
+            mv = np.stack([np.cos(md) * np.cos(mr), np.cos(md) * np.sin(mr), np.sin(md)])
+            return tv @ mv
         if key == "moon_separation":
-            a1, z1 = np.radians(alt), np.radians(self._c["azimuth"])
-            a2, z2 = np.radians(n.moon_alt)[None, :], np.radians(n.moon_az)[None, :]
-            c = np.sin(a1) * np.sin(a2) + np.cos(a1) * np.cos(a2) * np.cos(z1 - z2)
-            return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+            return np.degrees(np.arccos(np.clip(self["cos_moon_separation"], -1.0, 1.0)))
         if key == "sky_brightness":
             return sky_brightness(
-                alt,
+                self["altitude"],
                 n.moon_alt[None, :],
                 self["moon_separation"],
                 n.moon_phase[None, :],
@@ -166,8 +209,71 @@ class Quantities:
         if key == "moon_illumination":
             return n.moon_illumination_effective
         if key == "above_horizon":
-            return alt >= n.site.horizon_altitude(self._c["azimuth"])
+            site = n.site
+            if site.horizon is None:
+                return self["sin_altitude"] >= math.sin(math.radians(site.min_altitude))
+            return self["altitude"] >= site.horizon_altitude(self["azimuth"])
         raise KeyError(key)
+
+
+@dataclass
+class Ephemeris:
+    """The Sun and Moon (geocentric CIRS vectors, km) and Earth rotation on a 10-minute grid.
+
+    Computed once per planning grid with astropy and shared by every site: a site's view is
+    then Earth rotation and the observer's offset (the Moon's parallax), in numpy.
+    """
+
+    tc_s: np.ndarray  # seconds from grid.t0
+    sun: np.ndarray  # (n, 3)
+    moon: np.ndarray  # (n, 3)
+    era_unwrapped: np.ndarray  # radians, continuous (for interpolation)
+    phase: np.ndarray  # Moon phase angle, degrees
+
+    @classmethod
+    def compute(cls, grid: TimeGrid) -> Ephemeris:
+        from astropy.coordinates import CIRS
+
+        span = grid.n * grid.step_s
+        tc_s = np.arange(int(math.ceil(span / _COARSE_S)) + 2) * _COARSE_S
+        tc = grid.t0 + tc_s * u.s
+        frame = CIRS(obstime=tc)
+        sun = get_sun(tc).transform_to(frame).cartesian.xyz.to_value(u.km).T
+        moon = get_body("moon", tc).transform_to(frame).cartesian.xyz.to_value(u.km).T
+        ut1 = tc.ut1
+        era = np.unwrap(np.asarray(erfa.era00(ut1.jd1, ut1.jd2)))
+        rs = np.linalg.norm(sun, axis=1)
+        rm = np.linalg.norm(moon, axis=1)
+        elong = np.arccos(np.clip(np.sum(sun * moon, axis=1) / (rs * rm), -1, 1))
+        phase = np.degrees(np.arctan2(rs * np.sin(elong), rm - rs * np.cos(elong)))
+        return cls(tc_s, sun, moon, era, phase)
+
+    def site_altaz(self, site: Site, body: str, sel=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """Topocentric altitude and azimuth (deg) of ``"sun"`` or ``"moon"`` at ``site``."""
+        vec = (self.sun if body == "sun" else self.moon)[sel]
+        era = self.era_unwrapped[sel]
+        loc = site.location
+        x, y, z = (loc.x.to_value(u.km), loc.y.to_value(u.km), loc.z.to_value(u.km))
+        # The observer in CIRS: the terrestrial position turned by the Earth rotation angle
+        # (polar motion, a few metres, is ignored).
+        obs = np.stack(
+            [
+                x * np.cos(era) - y * np.sin(era),
+                x * np.sin(era) + y * np.cos(era),
+                np.full_like(era, z),
+            ],
+            axis=1,
+        )
+        v = vec - obs
+        ra = np.arctan2(v[:, 1], v[:, 0])
+        dec = np.arctan2(v[:, 2], np.hypot(v[:, 0], v[:, 1]))
+        lon, lat = math.radians(site.longitude), math.radians(site.latitude)
+        h = era + lon - ra
+        sl, cl = math.sin(lat), math.cos(lat)
+        sd, cd = np.sin(dec), np.cos(dec)
+        alt = np.degrees(np.arcsin(np.clip(sl * sd + cl * cd * np.cos(h), -1, 1)))
+        az = np.degrees(np.arctan2(-cd * np.sin(h), sd * cl - cd * sl * np.cos(h))) % 360.0
+        return alt, az
 
 
 @dataclass
@@ -196,6 +302,19 @@ class SiteNight:
         return self.i1 - self.i0
 
     @property
+    def moon_radec(self) -> tuple[np.ndarray, np.ndarray]:
+        """The Moon's topocentric apparent RA/Dec (radians) per time, from its alt/az."""
+        if "moon_radec" not in self._rows:
+            self._rows["moon_radec"] = _radec_from_altaz(
+                self.moon_alt,
+                self.moon_az,
+                self.era,
+                math.radians(self.site.longitude),
+                math.radians(self.site.latitude),
+            )
+        return self._rows["moon_radec"]
+
+    @property
     def moon_illumination(self) -> np.ndarray:
         return (1.0 + np.cos(np.radians(self.moon_phase))) / 2.0
 
@@ -205,44 +324,32 @@ class SiteNight:
         return np.where(self.moon_alt > 0, self.moon_illumination, 0.0)
 
     @classmethod
-    def compute(cls, site: Site, grid: TimeGrid) -> SiteNight:
-        """Sun, Moon and Earth rotation at ``site`` for the night inside ``grid``."""
+    def compute(cls, site: Site, grid: TimeGrid, eph: Ephemeris | None = None) -> SiteNight:
+        """Sun, Moon and Earth rotation at ``site`` for the night inside ``grid``.
+
+        ``eph`` (the grid's Sun and Moon, shared by every site) is computed if not given.
+        """
+        eph = eph or Ephemeris.compute(grid)
         lon = (site.longitude + 180) % 360 - 180
-        # Local noon of the grid's night at this site, then 24 h of coarse samples.
-        t_noon = (
-            grid.t0
-            + (
-                (12.0 - lon / 15.0 - (grid.t0.datetime.hour + grid.t0.datetime.minute / 60.0))
-                % 24.0
-            )
-            * u.hour
-        )
-        if (t_noon - grid.t0).to_value(u.hour) < 0:
-            t_noon += 24 * u.hour
-        nc = int(86400 / _COARSE_S) + 1
-        tc_s = (t_noon - grid.t0).to_value(u.s) + np.arange(nc) * _COARSE_S
-        tc = grid.t0 + tc_s * u.s
-        frame = AltAz(obstime=tc, location=site.location)
-        sun = get_sun(tc).transform_to(frame)
-        sun_alt_c = sun.alt.deg
+        h0 = grid.t0.datetime.hour + grid.t0.datetime.minute / 60.0
+        noon_s = ((12.0 - lon / 15.0 - h0) % 24.0) * 3600.0
+        day = (eph.tc_s >= noon_s - 1) & (eph.tc_s <= noon_s + 86400 + 1)
+        tc_s = eph.tc_s[day]
+        sun_alt_c, sun_az_c = eph.site_altaz(site, "sun", day)
         dark = np.nonzero(sun_alt_c < 0.0)[0]
         if len(dark) == 0:  # midsummer at high latitude: no night at all
-            i0 = i1 = grid.index(t_noon)
+            i0 = i1 = min(grid.n, int(noon_s / grid.step_s))
         else:
             i0 = max(0, int(math.ceil(tc_s[dark[0]] / grid.step_s)))
             i1 = min(grid.n, int(math.floor(tc_s[dark[-1]] / grid.step_s)) + 1)
         tf_s = np.arange(i0, i1) * grid.step_s
-        times = grid.t0 + tf_s * u.s
-        sun_alt, _ = _interp_altaz(tc_s, sun_alt_c, sun.az.deg, tf_s)
-        moon = get_body("moon", tc, location=site.location).transform_to(frame)
-        moon_alt, moon_az = _interp_altaz(tc_s, moon.alt.deg, moon.az.deg, tf_s)
-        # The phase angle changes ~12° a day: a few samples suffice.
-        tp_s = np.linspace(tc_s[0], tc_s[-1], 5)
-        phase = np.interp(tf_s, tp_s, moon_phase_angle(grid.t0 + tp_s * u.s))
-        ut1 = times.ut1 if len(times) else times
-        era = erfa.era00(ut1.jd1, ut1.jd2) if len(times) else np.zeros(0)
+        sun_alt, _ = _interp_altaz(tc_s, sun_alt_c, sun_az_c, tf_s)
+        moon_alt_c, moon_az_c = eph.site_altaz(site, "moon", day)
+        moon_alt, moon_az = _interp_altaz(tc_s, moon_alt_c, moon_az_c, tf_s)
+        phase = np.interp(tf_s, eph.tc_s, eph.phase)
+        era = np.interp(tf_s, eph.tc_s, eph.era_unwrapped) % (2 * np.pi)
         mid = grid.time((i0 + i1) / 2)
-        return cls(site, grid, i0, i1, sun_alt, moon_alt, moon_az, phase, np.asarray(era), mid)
+        return cls(site, grid, i0, i1, sun_alt, moon_alt, moon_az, phase, era, mid)
 
     def times(self) -> Time:
         return self.grid.time(np.arange(self.i0, self.i1))
@@ -250,10 +357,7 @@ class SiteNight:
     def target_quantities(self, ra_deg, dec_deg) -> Quantities:
         """Quantities for targets at ICRS ``ra_deg``, ``dec_deg`` over this night."""
         ri, di = apparent_places(ra_deg, dec_deg, self.mid)
-        alt, az = horizontal(
-            ri, di, self.era, math.radians(self.site.longitude), math.radians(self.site.latitude)
-        )
-        return Quantities(self, alt, az)
+        return Quantities(self, ri, di)
 
     def set_targets(self, ra_deg, dec_deg) -> Quantities:
         """Compute and keep the quantities of the night's target list."""
