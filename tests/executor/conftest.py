@@ -8,11 +8,11 @@ at the end of the session.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +45,8 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     from obshub.sim.process import free_port
 
-    root = tmp_path_factory.mktemp("pg")
+    # Not under pytest's temp tree: that is private to root, and the server runs as postgres.
+    root = Path(tempfile.mkdtemp(prefix="obshub-pg-"))
     data, sock = root / "data", root / "sock"
     data.mkdir()
     sock.mkdir()
@@ -55,13 +56,15 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.chown(sock, "postgres", "postgres")
         os.chmod(root, 0o755)
     port = free_port()
-    subprocess.run(
+    init = subprocess.run(
         _as_db_user(
             [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
         ),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if init.returncode:
+        raise RuntimeError(f"initdb failed: {init.stdout}{init.stderr}")
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
         _as_db_user(
@@ -87,6 +90,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _as_db_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
             capture_output=True,
         )
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _new_pg_database(base: str) -> str:
@@ -214,8 +218,3 @@ def check_disk():
         return events
 
     return check
-
-
-@contextlib.contextmanager
-def _noop() -> Iterator[None]:
-    yield
