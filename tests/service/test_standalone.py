@@ -1,0 +1,150 @@
+"""The service without a hub: API tokens from a file, the client library, frames and plans."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import astropy.units as u
+import httpx
+import numpy as np
+import pytest
+import yaml
+from astropy.io import fits
+
+from obshub.client import LeaseError, PermissionDenied, RemoteStation
+from obshub.devices.interfaces import Camera, CameraState, Mount
+from tests.service.conftest import kill_tree
+
+TOKENS = {"alice": "alice-token-123", "bob": "bob-token-456", "admin": "admin-token-789"}
+
+
+@pytest.fixture(scope="module")
+def standalone(station_file, tmp_path_factory):
+    from obshub.sim.process import free_port
+    from obshub.station import load_station
+
+    root = tmp_path_factory.mktemp("standalone")
+    tokens = root / "tokens.yaml"
+    tokens.write_text(
+        yaml.safe_dump(
+            {
+                "tokens": [
+                    {"name": "alice", "token": TOKENS["alice"], "roles": ["observer"]},
+                    {"name": "bob", "token": TOKENS["bob"], "roles": ["observer"]},
+                    {"name": "admin", "token": TOKENS["admin"], "roles": ["admin"]},
+                ]
+            }
+        )
+    )
+    from obshub.service.stations import slug
+
+    site = slug(load_station(station_file).site.name)
+    port = free_port()
+    env = {
+        **os.environ,
+        "OBSHUB_STATIONS": str(station_file),
+        "OBSHUB_SERVICE_TOKENS": str(tokens),
+        "OBSHUB_SERVICE_DB": f"sqlite:///{root / 'service.sqlite'}",
+        "OBSHUB_FRAMES_DIR": str(root / "frames"),
+        "OBSHUB_PLANS_DIR": str(root / "plans"),
+        "OBSHUB_SEED_GRANTS": json.dumps(
+            [
+                {"principal": "user:alice", "site": site, "right": "control"},
+                {"principal": "user:bob", "site": site, "right": "control"},
+            ]
+        ),
+    }
+    for k in list(env):
+        if k.startswith("JUPYTERHUB_"):
+            del env[k]
+    log = open(root / "service.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "obshub.service", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        kill_tree(proc)
+        pytest.fail((root / "service.log").read_text()[-3000:])
+    yield {"url": url, "site": site, "root": root}
+    kill_tree(proc)
+    log.close()
+
+
+async def test_remote_station_has_the_local_shape(standalone):
+    st = await RemoteStation.open(url=standalone["url"], token=TOKENS["alice"])
+    try:
+        assert st.site_id == standalone["site"]
+        unit, inst = st.instrument()
+        assert isinstance(unit.mount, Mount) and isinstance(inst.camera, Camera)
+        assert inst.filter_wheel is not None and st.dome is not None
+        assert await inst.camera.state() in set(CameraState)
+        assert isinstance(await inst.filter_wheel.names(), list)
+        status = await st.status()
+        assert status["devices"][unit.mount.name]["ok"] is True
+        # writes need the lease
+        with pytest.raises(LeaseError):
+            await inst.camera.set_gain(1)
+        async with st.lease(unit.name, 60):
+            image = await inst.camera.expose(0.1 * u.s, binning=(2, 2))
+            assert image.data.ndim == 2 and image.data.size > 0
+            assert image.meta["OWNER"] == "alice"
+        frame = inst.camera.last_frame
+        frames = await st.frames(frame["night"])
+        assert frame["file"] in [f["file"] for f in frames]
+        out = await st.download(frames[0], standalone["root"])
+        assert fits.getheader(out)["OWNER"] == "alice"
+    finally:
+        await st.aclose()
+
+
+async def test_frames_are_private_unless_a_project_shares_them(standalone):
+    night_dir = standalone["root"] / "frames" / standalone["site"] / "2026-01-02"
+    night_dir.mkdir(parents=True, exist_ok=True)
+    hdu = fits.PrimaryHDU(np.zeros((4, 4), dtype=np.uint16))
+    hdu.header["OWNER"] = "carol"
+    hdu.header["PROJECT"] = "comets"
+    hdu.writeto(night_dir / "comet_R.fits", overwrite=True)
+    api = standalone["url"] + "api/v1"
+    frames = f"{api}/sites/{standalone['site']}/nights/2026-01-02/frames"
+    bob = {"Authorization": f"token {TOKENS['bob']}"}
+    admin = {"Authorization": f"token {TOKENS['admin']}"}
+    async with httpx.AsyncClient() as c:
+        assert (await c.get(frames, headers=bob)).json() == []
+        r = await c.get(frames + "/comet_R.fits", headers=bob)
+        assert r.status_code == 403
+        r = await c.post(f"{api}/projects/comets/members", json={"user": "bob"}, headers=admin)
+        assert r.status_code == 201
+        assert [f["file"] for f in (await c.get(frames, headers=bob)).json()] == ["comet_R.fits"]
+        r = await c.get(frames + "/comet_R.fits", headers=bob)
+        assert r.status_code == 200 and r.content[:6] == b"SIMPLE"
+        r = await c.get(frames + "/..%2Fsecret.fits", headers=bob)
+        assert r.status_code in (404, 422)
+
+
+async def test_plan_and_bad_token(standalone):
+    plans = Path(standalone["root"] / "plans")
+    plans.mkdir(exist_ok=True)
+    (plans / f"{standalone['site']}.json").write_text(json.dumps({"blocks": [{"id": "x"}]}))
+    st = await RemoteStation.open(url=standalone["url"], token=TOKENS["bob"])
+    try:
+        assert (await st.schedule())["plan"] == {"blocks": [{"id": "x"}]}
+    finally:
+        await st.aclose()
+    with pytest.raises(PermissionDenied):
+        await RemoteStation.open(url=standalone["url"], token="wrong")
