@@ -8,6 +8,7 @@ what only a shared station has: control leases, observing requests, frames.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -138,7 +139,7 @@ class RemoteStation(Station):
         to = Path(to)
         path = to / frame["file"] if to.is_dir() else to
         resp = await self.client.request("GET", frame["url"], timeout=300.0)
-        path.write_bytes(resp.content)
+        await asyncio.to_thread(path.write_bytes, resp.content)
         return path
 
     async def me(self) -> dict[str, Any]:

@@ -137,10 +137,14 @@ async def test_frames_are_private_unless_a_project_shares_them(standalone):
         assert r.status_code in (404, 422)
 
 
-async def test_plan_and_bad_token(standalone):
-    plans = Path(standalone["root"] / "plans")
+def _write_plan(root: Path, site: str) -> None:
+    plans = root / "plans"
     plans.mkdir(exist_ok=True)
-    (plans / f"{standalone['site']}.json").write_text(json.dumps({"blocks": [{"id": "x"}]}))
+    (plans / f"{site}.json").write_text(json.dumps({"blocks": [{"id": "x"}]}))
+
+
+async def test_plan_and_bad_token(standalone):
+    _write_plan(standalone["root"], standalone["site"])
     st = await RemoteStation.open(url=standalone["url"], token=TOKENS["bob"])
     try:
         assert (await st.schedule())["plan"] == {"blocks": [{"id": "x"}]}
