@@ -212,8 +212,10 @@ class ExecutorSettings(_Strict):
         120.0, description="a device down this long ends the block with the reason"
     )
     frame_attempts: int = Field(5, ge=1, description="attempts at one frame before giving up")
-    power_on: list[str] = Field(
-        default_factory=list, description="'switch.outlet' names to turn on before observing"
+    power_on: list[str] | None = Field(
+        None,
+        description="'switch.outlet' names to turn on before observing; every outlet the "
+        "station file names by default",
     )
     power_off: list[str] = Field(
         default_factory=list, description="'switch.outlet' names to turn off at the end"

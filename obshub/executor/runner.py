@@ -31,6 +31,7 @@ from astropy.coordinates import AltAz, SkyCoord
 from astropy.io import fits
 from astropy.time import Time
 
+from obshub.devices.interfaces import CameraState
 from obshub.errors import DeviceError, InvalidValue, NotImplementedByDevice, ObshubError
 from obshub.executor.blocks import Block, DomeControl, OnUnsafe, PlannedFrame, plan_frames
 from obshub.executor.meridian import decide, hour_angle
@@ -235,12 +236,19 @@ class BlockRunner:
     # Station up and down -----------------------------------------------------------------
 
     async def _start_station(self) -> None:
-        if self.settings.power_on:
-            await set_power(self.station, self.settings.power_on, True, self.record)
+        power_on = self.settings.power_on
+        if power_on is None:
+            power_on = [f"{sw.name}.{o}" for sw in self.station.config.switches for o in sw.outlets]
+        if power_on:
+            await set_power(self.station, power_on, True, self.record)
         errors = await self.station.connect()
         for name, err in errors.items():
             if err:
                 self.record("warning", message=f"{name} did not connect: {err}")
+        # A killed run can leave the camera mid-exposure: free it for our first frame.
+        with contextlib.suppress(ObshubError):
+            if await self.inst.camera.state() not in (CameraState.IDLE, CameraState.ERROR):
+                await self.inst.camera.abort()
         needed = [self.unit.name, self.inst.camera.name]
         down = [n for n in needed if errors.get(n)]
         if down and self.block.target is not None:
@@ -374,7 +382,7 @@ class BlockRunner:
             assert self.target is not None
             self._check_constraints()
             if not self.acquired:
-                await self._acquire()
+                await self._acquire(frame)
             await self._meridian(frame)
             await self._filter(frame.filter)
             await self._maybe_refocus(frame)
@@ -445,7 +453,7 @@ class BlockRunner:
         if c.max_airmass is not None and float(altaz.secz) > c.max_airmass:
             raise BlockEnded("stopped", f"airmass {float(altaz.secz):.2f} > {c.max_airmass:g}")
 
-    async def _acquire(self) -> None:
+    async def _acquire(self, frame: PlannedFrame) -> None:
         assert self.target is not None
         await self.script.acquire(self.target)
         ha = hour_angle(self.target, self.station.location)
@@ -454,7 +462,7 @@ class BlockRunner:
         self.acquired = True
         self.last_dither = None
         if self.block.focus.policy.value != "never" and not self.focused:
-            await self._autofocus(self.block.focus.filter)
+            await self._autofocus(self.block.focus.filter or frame.filter)
 
     async def _meridian(self, frame: PlannedFrame) -> None:
         assert self.target is not None

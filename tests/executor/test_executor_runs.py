@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from conftest import block_dict, write_block
 
 from obshub.executor.blocks import parse_block
@@ -56,7 +57,7 @@ async def _run_in_process(station_yaml: Path, block: dict, url: str, out: Path):
 
 @pytest.mark.slow
 def test_cli_runs_a_block_to_completion_with_autofocus(
-    station_yaml, store_url, tmp_path, check_disk
+    sim, station_yaml, store_url, tmp_path, check_disk
 ):
     block = block_dict(
         station_yaml,
@@ -65,6 +66,11 @@ def test_cli_runs_a_block_to_completion_with_autofocus(
         calibration={"bias": 1, "darks": [{"exposure": 0.2, "count": 1}]},
     )
     out = tmp_path / "frames"
+    # Filter focus offsets from the station file: R focuses 40 steps further out than L.
+    st = yaml.safe_load(station_yaml.read_text())
+    st["mounts"][0]["ports"][0]["filter_wheel"]["focus_offsets"] = {"L": 0, "R": 40}
+    station_yaml.write_text(yaml.safe_dump(st))
+    sim.put("api/v1/switch/0/setswitchvalue", Id=0, Value=0)
     p = _observe(station_yaml, write_block(block, tmp_path / "b.yaml"), store_url, out)
     stdout, stderr = p.communicate(timeout=120)
     assert p.returncode == 0, stderr[-3000:]
@@ -78,15 +84,15 @@ def test_cli_runs_a_block_to_completion_with_autofocus(
     (focus,) = [e.data for e in events if e.kind == "focus"]
     # The simulator's stars are sharpest at focuser step 10000.
     assert abs(focus["position"] - 10000) <= 100, focus
-    assert _sim_state(_SIM[0], "telescope", "atpark") is True
-
-
-_SIM: list = []
-
-
-@pytest.fixture(autouse=True)
-def _remember_sim(sim):
-    _SIM[:] = [sim]
+    assert focus["filter"] == "L"
+    (offset,) = [e.data for e in events if e.kind == "focus_offset"]
+    assert (offset["filter_from"], offset["filter_to"], offset["steps"]) == ("L", "R", 40)
+    assert _sim_state(sim, "focuser", "position") == focus["position"] + 40
+    # The station's outlets were switched on before observing.
+    assert [e.data for e in events if e.kind == "power"] == [{"outlet": "power.mount", "on": True}]
+    r = httpx.get(f"http://{sim.address}/api/v1/switch/0/getswitchvalue?Id=0", timeout=5)
+    assert r.json()["Value"] == 1
+    assert _sim_state(sim, "telescope", "atpark") is True
 
 
 @pytest.mark.slow
@@ -318,3 +324,39 @@ async def test_meridian_flip_on_the_simulator_mount(sim, station_yaml, store_url
     i = kinds.index("flip")
     assert "frame_saved" in kinds[:i] and kinds[i + 1 :].count("frame_started") >= 1
     assert summary["seconds"]["flipping"] > 0
+
+
+@pytest.mark.slow
+async def test_roof_closed_by_host_is_waited_for_not_unsafe(sim, station_yaml, store_url, tmp_path):
+    block = block_dict(
+        station_yaml,
+        name="host-roof",
+        exposures=[{"filter": "L", "exposure": 0.2, "count": 2}],
+        dither={"pattern": "none"},
+        executor={"dome": "host"},
+    )
+
+    async def host_opens() -> None:
+        store = Store(store_url)
+        try:
+            while not store.events(kinds=("interrupted",)):
+                await asyncio.sleep(0.1)
+        finally:
+            store.close()
+        await asyncio.to_thread(sim.put, "api/v1/dome/0/openshutter")
+
+    h = asyncio.create_task(host_opens())
+    _, summary = await _run_in_process(station_yaml, block, store_url, tmp_path / "f")
+    await h
+    assert summary["status"] == "completed" and summary["frames_saved"] == 2
+    store = Store(store_url)
+    try:
+        events = store.events()
+    finally:
+        store.close()
+    (why,) = [e.data for e in events if e.kind == "interrupted"]
+    assert why["cause"] == "roof"
+    # Safe all along: the roof being shut is not bad weather.
+    assert all(e.data["safe"] for e in events if e.kind == "safety")
+    # The host owns the roof: the executor never closed it, even at the end.
+    assert _sim_state(sim, "dome", "shutterstatus") == 0
