@@ -67,7 +67,9 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 def normalise_plan(plan: Any) -> dict[str, Any]:
     """Check and complete a plan; raises ``ValueError`` naming the bad entry."""
     p = _as_dict(plan)
-    out: dict[str, Any] = {"generated": p.get("generated"), "night": p.get("night") or {}}
+    if "entries" in p and "blocks" not in p:
+        p = from_scheduler(p)
+    out: dict[str, Any] = {"generated": p.get("generated"), "night": p.get("night")}
     for key in PLAN_KEYS:
         items = p.get(key) or []
         if not isinstance(items, list):
@@ -85,6 +87,52 @@ def normalise_plan(plan: Any) -> dict[str, Any]:
         b.setdefault("owner", "")
         b.setdefault("site", "")
         b.setdefault("target", b.get("request", ""))
+    return out
+
+
+def from_scheduler(d: dict[str, Any], site: str = "") -> dict[str, Any]:
+    """A :class:`obshub.scheduler.plan.Plan` dict (``entries``, ``unscheduled``) as blocks."""
+    blocks = []
+    for e in d.get("entries", []):
+        b = dict(e)
+        b.setdefault("site", site)
+        b["state"] = {"planned": "scheduled"}.get(str(b.get("state")), b.get("state"))
+        blocks.append(b)
+    unscheduled = [
+        {
+            "request": x.get("request"),
+            "target": x.get("target"),
+            "owner": x.get("owner"),
+            "site": site,
+            "reason": x.get("message") or x.get("reason"),
+        }
+        for x in d.get("unscheduled", [])
+    ]
+    return {
+        "generated": d.get("created") or d.get("generated"),
+        "night": d.get("night"),
+        "blocks": blocks,
+        "queue": list(d.get("queue", [])),
+        "unscheduled": unscheduled,
+        "programs": list(d.get("programs", [])),
+    }
+
+
+def merge_plans(plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several sites' normalised-shape plans as one (for the all-sites queue view)."""
+    out: dict[str, Any] = {
+        "generated": None,
+        "night": None,
+        "blocks": [],
+        "queue": [],
+        "unscheduled": [],
+        "programs": [],
+    }
+    for p in plans:
+        for k in PLAN_KEYS:
+            out[k].extend(p.get(k, []))
+        out["generated"] = max(filter(None, [out["generated"], p.get("generated")]), default=None)
+        out["night"] = out["night"] or p.get("night")
     return out
 
 

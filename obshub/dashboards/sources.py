@@ -177,66 +177,102 @@ class LocalSource:
 
 
 class ServiceSource:
-    """The obshub service's read-only endpoints, with a read-only token.
+    """The obshub service's read-only endpoints (``api/v1``), with a read-only token.
 
     Parameters
     ----------
     url
-        The service's base URL (``http://127.0.0.1:8000/services/obshub``).
+        The service's base URL (``http://127.0.0.1:8000/services/obshub/``).
     token
         A token with the service's read scope only: dashboards never need more.
+    report_file
+        The night report is not served (yet): read from this JSON file if given.
     """
 
-    STATUS = "api/status"
-    PLAN = "api/plan"
-    REPORT = "api/night-report"
-    FRAME = "api/frames/latest/thumbnail"
-
-    def __init__(self, url: str, token: str | None, timeout: float = 10.0):
+    def __init__(
+        self, url: str, token: str | None, timeout: float = 10.0, report_file: Path | None = None
+    ):
         self.url = url.rstrip("/") + "/"
         headers = {"Authorization": f"token {token}"} if token else {}
         self.client = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout)
+        self.report_file = report_file
+        self._thumbs: dict[str, dict[str, Any]] = {}
 
-    async def _get(self, path: str, **params: Any) -> Any:
-        r = await self.client.get(path, params=params or None)
+    async def _get(self, path: str) -> Any:
+        r = await self.client.get("api/v1/" + path.lstrip("/"))
         if r.status_code == 404:
             return None
         if r.status_code in (401, 403):
             raise PermissionError(
-                f"{self.url}{path}: {r.status_code} — the token may not read this"
+                f"{self.url}api/v1/{path}: {r.status_code}, the token may not read this"
             )
         r.raise_for_status()
         return r.json()
 
+    async def _sites(self) -> list[dict[str, Any]]:
+        return list(await self._get("sites") or [])
+
     async def stations(self) -> list[dict[str, Any]]:
-        data = await self._get(self.STATUS)
-        if data is None:
-            return []
-        items = data.get("stations", data) if isinstance(data, dict) else data
-        if isinstance(items, dict):
-            items = list(items.values())
         out = []
-        for s in items:
-            s = dict(s)
-            s.setdefault("observing", None)
-            s["latest_frame"] = await self._thumbnail(s.get("station"))
-            out.append(s)
+        for site in await self._sites():
+            snap = dict(await self._get(f"sites/{site['id']}/status") or {})
+            snap.setdefault("station", site.get("name") or site["id"])
+            snap.setdefault("observing", None)
+            snap["latest_frame"] = await self._latest_frame(site["id"])
+            out.append(snap)
         return out
 
-    async def _thumbnail(self, station: str | None) -> dict[str, Any] | None:
-        r = await self.client.get(self.FRAME, params={"station": station} if station else None)
-        if r.status_code != 200 or not r.headers.get("content-type", "").startswith("image/"):
+    async def _latest_frame(self, site_id: str) -> dict[str, Any] | None:
+        nights = await self._get(f"sites/{site_id}/nights") or []
+        night = next((n["night"] for n in nights if n.get("frames")), None)
+        if night is None:
             return None
-        return {"name": r.headers.get("x-frame-name", "latest"), "png": r.content}
+        frames = await self._get(f"sites/{site_id}/nights/{night}/frames") or []
+        if not frames:
+            return None
+        f = max(frames, key=lambda x: str(x.get("date_obs") or x.get("file")))
+        key = f"{site_id}/{night}/{f['file']}"
+        if key not in self._thumbs:
+            r = await self.client.get(f"api/v1/sites/{site_id}/nights/{night}/frames/{f['file']}")
+            if r.status_code != 200:
+                return None
+            png = await asyncio.to_thread(_fits_png, r.content)
+            self._thumbs = {key: dict(f, name=f["file"], png=png)}
+        return self._thumbs[key]
 
     async def plan(self) -> dict[str, Any] | None:
-        return await self._get(self.PLAN)
+        from obshub.dashboards.plan import from_scheduler, merge_plans
+
+        plans = []
+        for site in await self._sites():
+            sched = await self._get(f"sites/{site['id']}/schedule") or {}
+            raw = sched.get("plan") or {}
+            p = from_scheduler(raw, site.get("name") or site["id"]) if raw else from_scheduler({})
+            for q in await self._get(f"sites/{site['id']}/queue") or []:
+                p["queue"].append(
+                    dict(
+                        q, request=q.get("id"), state="queued", site=site.get("name") or site["id"]
+                    )
+                )
+            plans.append(p)
+        if not plans:
+            return None
+        return merge_plans(plans)
 
     async def night_report(self) -> dict[str, Any] | None:
-        return await self._get(self.REPORT)
+        return _read_json(self.report_file, "night report")
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _fits_png(content: bytes) -> bytes:
+    import io
+
+    from astropy.io import fits
+
+    with fits.open(io.BytesIO(content)) as hdul:
+        return frame_png(np.asarray(hdul[0].data, dtype=np.float32), "asinh", THUMBNAIL_SIDE)
 
 
 def _path(name: str) -> Path | None:
@@ -259,7 +295,7 @@ def source_from_env() -> Source:
     """
     url = os.environ.get(ENV_SERVICE)
     if url:
-        return ServiceSource(url, os.environ.get(ENV_TOKEN))
+        return ServiceSource(url, os.environ.get(ENV_TOKEN), report_file=_path(ENV_REPORT))
     files = [Path(p) for p in os.environ.get(ENV_STATION, "").split(os.pathsep) if p]
     return LocalSource(
         files or [demo_station_file()],

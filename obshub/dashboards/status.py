@@ -277,7 +277,7 @@ class StationView:
                 for x in (frame.get("object"), frame.get("filter"), frame.get("date_obs"))
                 if x
             )
-            self.thumb_caption.value = f'<span class="obshub-muted" data-key="frame">{esc(frame.get("name"))}<br>{cap}</span>'
+            self.thumb_caption.value = f'<span class="obshub-muted" data-key="frame" style="word-break:break-all">{esc(frame.get("name"))}<br>{cap}</span>'
 
 
 class StatusDashboard:
