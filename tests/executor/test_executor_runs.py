@@ -28,6 +28,9 @@ from obshub.store import Store, derive_state
 
 OBSHUB = [sys.executable, "-m", "obshub.cli.main"]
 
+# Tests of device behaviour rather than of the record: one store is enough (time budget).
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
 
 def _observe(station_yaml: Path, block_yaml: Path, url: str, out: Path, **kw) -> subprocess.Popen:
     return subprocess.Popen(
@@ -249,6 +252,7 @@ async def test_simulator_killed_and_restarted_mid_block(
 
 
 @pytest.mark.slow
+@SQLITE_ONLY
 async def test_device_that_stays_down_ends_the_block_with_a_reason(
     sim, station_yaml, store_url, tmp_path
 ):
@@ -327,6 +331,7 @@ async def test_meridian_flip_on_the_simulator_mount(sim, station_yaml, store_url
 
 
 @pytest.mark.slow
+@SQLITE_ONLY
 async def test_roof_closed_by_host_is_waited_for_not_unsafe(sim, station_yaml, store_url, tmp_path):
     block = block_dict(
         station_yaml,
@@ -360,3 +365,39 @@ async def test_roof_closed_by_host_is_waited_for_not_unsafe(sim, station_yaml, s
     assert all(e.data["safe"] for e in events if e.kind == "safety")
     # The host owns the roof: the executor never closed it, even at the end.
     assert _sim_state(sim, "dome", "shutterstatus") == 0
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_station_script_override_and_refocus_on_temperature_change(
+    sim, station_yaml, store_url, tmp_path
+):
+    from custom_script import WarmingScript
+
+    WarmingScript.calls = 0
+    st = yaml.safe_load(station_yaml.read_text())
+    st["mounts"][0]["ports"][0]["script"] = "custom_script:WarmingScript"
+    station_yaml.write_text(yaml.safe_dump(st))
+    block = block_dict(
+        station_yaml,
+        name="refocus",
+        exposures=[{"filter": "L", "exposure": 0.2, "count": 3}],
+        dither={"pattern": "none"},
+        focus={
+            "policy": "auto",
+            "temperature_delta": 1.0,
+            "range": 200,
+            "steps": 3,
+            "exposure": 0.2,
+        },
+    )
+    runner, summary = await _run_in_process(station_yaml, block, store_url, tmp_path / "f")
+    assert isinstance(runner.script, WarmingScript)
+    assert summary["status"] == "completed" and summary["focus_runs"] == 2
+    store = Store(store_url)
+    try:
+        focus = [e.data for e in store.events(kinds=("focus",))]
+    finally:
+        store.close()
+    assert focus[0]["why"] == "start" and focus[0]["temperature"] == 10.0
+    assert "temperature" in focus[1]["why"]
