@@ -23,7 +23,6 @@ def _hhmm(p: Problem, i: int) -> str:
 def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
     req = p.request(u)
     parts = []
-    longest = 0
     for site in sorted({p.site_of(int(k)) for k in ks}):
         sn = p.nights[site]
         if sn.n_times == 0:
@@ -59,12 +58,33 @@ def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
             d = np.diff(np.concatenate([[0], ok.astype(int), [0]]))
             runs = np.nonzero(d == -1)[0] - np.nonzero(d == 1)[0]
             run = int(runs.max()) if len(runs) else 0
-            longest = max(longest, run)
-            parts.append(
-                f"{site}: constraints hold together for at most {p.minutes(max(0, run - 1)):.0f} min, "
-                f"the block needs {p.minutes(u.length):.0f} min"
-            )
+            if run == 0:
+                spans = []
+                for cls in ALL:
+                    c = req.constraint(cls)
+                    if c is None:
+                        continue
+                    vals = q[cls.quantity]
+                    vals = vals[row, lo:hi] if cls.per_target else vals[lo:hi]
+                    w = np.nonzero(c.ok(vals))[0]
+                    if len(w) < hi - lo:
+                        a, b = sn.i0 + lo + w[0], sn.i0 + lo + w[-1]
+                        spans.append(f"{c.describe()} only {p.hhmm(a)}–{p.hhmm(b)}")
+                parts.append(
+                    f"{site}: its constraints never hold at the same time ("
+                    + "; ".join(spans)
+                    + ")"
+                )
+            else:
+                parts.append(
+                    f"{site}: constraints hold together for at most {p.minutes(run - 1):.0f} min, "
+                    f"the block needs {p.minutes(u.length):.0f} min"
+                )
     return "; ".join(parts)
+
+
+def _window_text(p: Problem, u: Unit) -> str:
+    return f"{p.hhmm(max(u.start_lo, 0))}–{p.hhmm(min(p.grid.n, u.start_hi + u.length))} UTC"
 
 
 def occupancy(p: Problem, placements: dict) -> np.ndarray:
@@ -115,6 +135,14 @@ def explain_unit(p: Problem, ui: int, placements: dict, owner: np.ndarray) -> Un
             raw_any = True
             after_now |= bool((js >= p.now_idx).any())
     if not raw_any:
+        anywhere = any(
+            p.starts[p.site_of(int(k))][u.req].any() for k in ks
+        )  # observable tonight, just not inside this unit's window or visit slot
+        if anywhere and (u.visit is not None or req.window is not None):
+            return out(
+                "never_visible",
+                f"not observable within its window {_window_text(p, u)} (it is observable at other times tonight)",
+            )
         return out("never_visible", "never observable tonight: " + _never_visible_detail(p, u, ks))
     if not after_now:
         return out(

@@ -186,7 +186,12 @@ class ConstraintsSpec(_Strict):
     def build(self) -> tuple[Constraint, ...]:
         out: list[Constraint] = []
         if self.min_altitude is not None or self.max_altitude is not None:
-            out.append(AltitudeConstraint(self.min_altitude or 0.0, self.max_altitude or 90.0))
+            out.append(
+                AltitudeConstraint(
+                    self.min_altitude or 0.0,
+                    self.max_altitude if self.max_altitude is not None else np.inf,
+                )
+            )
         if self.max_airmass is not None:
             out.append(AirmassConstraint(hi=self.max_airmass))
         if self.min_moon_separation is not None:
@@ -285,6 +290,20 @@ class RequestFile(_Strict):
     downtime: list[DowntimeSpec] = Field(default_factory=list)
     catalogs: list[str] = Field(default_factory=list, description="extra target CSV files")
     requests: list[RequestSpec] = Field(default_factory=list)
+
+    @field_validator("night", mode="before")
+    @classmethod
+    def _night(cls, v: Any) -> Any:
+        import datetime as dt
+
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, str):
+            try:
+                dt.date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"night must be YYYY-MM-DD, got {v!r}") from None
+        return v
 
 
 def build_request(spec: RequestSpec, catalog: TargetCatalog | None = None) -> Request:
