@@ -13,11 +13,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import astropy.units as u
+import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
 from obshub.station import Station, parse_station
+
+
+def _count_stars(data: np.ndarray, nsigma: float = 10.0, min_adu: float = 30.0) -> int:
+    """Stars, deliberately simply: groups of pixels well above the background, labelled.
+
+    The noise is the spread of the faintest 99.5 % of pixels, so stars do not inflate it.
+    """
+    from scipy import ndimage
+
+    d = np.asarray(data, dtype=float)
+    bg = float(np.median(d))
+    noise = float(d[d <= np.percentile(d, 99.5)].std())
+    _, n = ndimage.label(d > bg + max(nsigma * noise, min_adu))
+    return int(n)
+
+
+@pytest.fixture(scope="session")
+def count_stars():
+    return _count_stars
 
 
 @dataclass
