@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from obshub.errors import ObshubError
@@ -87,7 +87,15 @@ class Store:
         # One writer at a time within a process: events keep their order.
         self._lock = threading.Lock()
         if upgrade:
-            migrate(self.engine)
+            try:
+                migrate(self.engine)
+            except SQLAlchemyError as exc:
+                self.engine.dispose()
+                raise ObshubError(f"store {self._safe_url()}: cannot open: {exc}") from exc
+
+    def _safe_url(self) -> str:
+        # Never print a password that was part of the URL.
+        return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
