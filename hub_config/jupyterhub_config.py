@@ -9,6 +9,9 @@
 #                               approved by an admin at /hub/authorize)
 #   OBSHUB_DEMO_PASSWORD        the demo users' password [obshub]
 #   OBSHUB_ADMINS               extra admin user names, comma-separated
+#   OBSHUB_SITE_OWNERS, OBSHUB_CONFIGURERS, OBSHUB_OBSERVERS, OBSHUB_CLUB_VIEWERS
+#                               user names given each obshub role, comma-separated (the
+#                               per-site grants are made in the obshub service)
 #   OBSHUB_HUB_IP / _PORT       the public address [127.0.0.1:8000]
 #   OBSHUB_HUB_API_PORT         the hub's internal API port [8081]
 #   OBSHUB_PROXY_API_PORT       the proxy's REST API port [8001]
@@ -84,6 +87,14 @@ else:
         "club": {"users": [n for n, (_, g) in hubsetup.DEMO_USERS.items() if "club" in g]}
     }
 c.Authenticator.admin_users = admins
+# JupyterHub roles are assigned here (not through its API): comma-separated user names.
+for role, var in (
+    ("obshub-site-owner", "OBSHUB_SITE_OWNERS"),
+    ("obshub-configurer", "OBSHUB_CONFIGURERS"),
+    ("obshub-observer", "OBSHUB_OBSERVERS"),
+    ("obshub-club-viewer", "OBSHUB_CLUB_VIEWERS"),
+):
+    members[role] += [u for u in hubsetup.env_list(var) if u not in members[role]]
 members["obshub-admin"] += sorted(admins - set(members["obshub-admin"]))
 
 # --- single-user servers ---------------------------------------------------------------------

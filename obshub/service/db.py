@@ -142,6 +142,9 @@ class ServiceDB:
         metadata.create_all(self.engine)
         # Lease changes are check-then-write: serialise them within this process.
         self.lease_lock = threading.Lock()
+        # Every request checks grants: keep the (small) table in memory. This process is the
+        # only writer, so each change below drops the copy and the next check re-reads it.
+        self._grants: list[dict[str, Any]] | None = None
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:
@@ -150,9 +153,13 @@ class ServiceDB:
 
     # grants ---------------------------------------------------------------------------------
     def grants_for(self, principals: list[str]) -> list[dict[str, Any]]:
-        with self.tx() as c:
-            rows = c.execute(sa.select(grants).where(grants.c.principal.in_(principals)))
-            return [_row(r) for r in rows]
+        table = self._grants
+        if table is None:
+            with self.tx() as c:
+                table = [_row(r) for r in c.execute(sa.select(grants).order_by(grants.c.id))]
+            self._grants = table
+        wanted = set(principals)
+        return [dict(g) for g in table if g["principal"] in wanted]
 
     def list_grants(self, site: str | None = None) -> list[dict[str, Any]]:
         q = sa.select(grants).order_by(grants.c.id)
@@ -170,6 +177,14 @@ class ServiceDB:
         self, principal: str, site: str, telescope: str | None, right: str, by: str
     ) -> dict[str, Any]:
         """Add a grant; an identical one is returned as it is."""
+        try:
+            return self._add_grant(principal, site, telescope, right, by)
+        finally:
+            self._grants = None
+
+    def _add_grant(
+        self, principal: str, site: str, telescope: str | None, right: str, by: str
+    ) -> dict[str, Any]:
         with self.tx() as c:
             q = sa.select(grants).where(
                 grants.c.principal == principal,
@@ -197,6 +212,7 @@ class ServiceDB:
     def delete_grant(self, grant_id: int) -> None:
         with self.tx() as c:
             c.execute(grants.delete().where(grants.c.id == grant_id))
+        self._grants = None
 
     # leases ---------------------------------------------------------------------------------
     def active_lease(self, conn: Connection, site: str, telescope: str) -> dict[str, Any] | None:

@@ -51,6 +51,7 @@ class Site:
     _status: dict[str, Any] | None = None
     _status_at: float = 0.0
     _status_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _refresher: asyncio.Task | None = None
 
     @property
     def config(self) -> StationConfig:
@@ -102,15 +103,30 @@ class Site:
         }
 
     async def status(self, max_age: float) -> dict[str, Any]:
-        """The station's status, read at most once per ``max_age`` seconds."""
+        """The station's status, read from the devices at most once per ``max_age`` seconds.
+
+        Once there is a snapshot, callers never wait for the devices: an old one is returned
+        while a single background read refreshes it (a slow device must not stall fifty
+        dashboards).
+        """
+        if self._status is None:
+            async with self._status_lock:
+                if self._status is None:
+                    await self._refresh()
+        elif time.monotonic() - self._status_at > max_age and not self._status_lock.locked():
+            self._refresher = asyncio.get_running_loop().create_task(self._refresh_locked())
+        assert self._status is not None
+        return self._status
+
+    async def _refresh_locked(self) -> None:
         async with self._status_lock:
-            now = time.monotonic()
-            if self._status is None or now - self._status_at > max_age:
-                snap = await self.station.status()
-                snap["site_id"] = self.id
-                snap["read_at"] = time.time()
-                self._status, self._status_at = snap, time.monotonic()
-            return self._status
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        snap = await self.station.status()
+        snap["site_id"] = self.id
+        snap["read_at"] = time.time()
+        self._status, self._status_at = snap, time.monotonic()
 
 
 class Registry:
