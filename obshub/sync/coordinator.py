@@ -508,12 +508,15 @@ class MountCoordinator:
     async def _hold_while_slewing(self, camera: str) -> Any:
         """Do not open on a mount that is moving without having asked; return the pointing."""
         t0 = now()
+        held = False
         while True:
             slewing, pointing = await asyncio.gather(self._slewing(), self._pointing())
             if not slewing:
                 break
+            held = True
             await asyncio.sleep(self.poll_interval)
-        self._log_wait(camera, t0, now(), "mount slewing (not negotiated)")
+        if held:
+            self._log_wait(camera, t0, now(), "mount slewing (not negotiated)")
         return pointing
 
     async def _slewing(self) -> bool:
