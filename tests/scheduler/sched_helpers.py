@@ -33,7 +33,9 @@ def telescope(tid: str, site: Site = OHP, **kw) -> Telescope:
     return Telescope(tid, site, instruments=kw.pop("instruments", LRGB), **kw)
 
 
-def request(rid: str, ra: float, dec: float, minutes: float = 20, priority: float = 5, **kw) -> Request:
+def request(
+    rid: str, ra: float, dec: float, minutes: float = 20, priority: float = 5, **kw
+) -> Request:
     kw.setdefault("constraints", STANDARD)
     exposures = kw.pop("exposures", None) or (Exposure("L", minutes * 60 - 2, 1),)
     return Request(rid, Target(kw.pop("name", rid), ra, dec), exposures, priority=priority, **kw)

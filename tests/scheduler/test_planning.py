@@ -63,7 +63,10 @@ def test_outranked_requests_name_who_took_their_time(crowded):
 
 def test_explanations_cover_each_reason():
     tels = [
-        telescope("ohp/t1", downtime=(Downtime(Time("2026-03-15T18:00"), Time("2026-03-16T08:00"), "weather"),)),
+        telescope(
+            "ohp/t1",
+            downtime=(Downtime(Time("2026-03-15T18:00"), Time("2026-03-16T08:00"), "weather"),),
+        ),
         telescope("ohp/t2"),
     ]
     start = Time("2026-03-15T12:00:00")
@@ -109,7 +112,9 @@ def test_requests_go_to_any_capable_telescope_across_sites():
 
 def test_together_request_starts_on_several_telescopes_at_once():
     tels = [telescope("ohp/a"), telescope("ohp/b"), telescope("ohp/c")]
-    reqs = [request("pair", 150, 30, minutes=30, together=2, priority=9)] + random_requests(10, seed=2)
+    reqs = [request("pair", 150, 30, minutes=30, together=2, priority=9)] + random_requests(
+        10, seed=2
+    )
     plan, _ = schedule(reqs, tels, NIGHT, time_limit=2)
     pair = plan.entry("pair")
     assert len(pair) == 2
@@ -149,7 +154,9 @@ def test_fair_share_favours_the_program_below_its_share():
     for i, ra in enumerate(np.linspace(100, 200, 16)):
         reqs.append(request(f"club{i}", ra, 30, minutes=40, priority=5, program="club"))
         reqs.append(request(f"solo{i}", ra, 32, minutes=40, priority=5, program="solo"))
-    fs = FairShare({"club": Program("club", 1, used_hours=20), "solo": Program("solo", 1, used_hours=2)})
+    fs = FairShare(
+        {"club": Program("club", 1, used_hours=20), "solo": Program("solo", 1, used_hours=2)}
+    )
     plan, _ = schedule(reqs, tels, NIGHT, fairshare=fs, time_limit=3)
     by = Counter(e.program for e in plan.entries)
     assert by["solo"] > by["club"]

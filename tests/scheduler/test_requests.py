@@ -47,12 +47,20 @@ def test_parse_full_request_file():
                     "id": "a",
                     "target": "M13",
                     "exposures": [{"filter": "L", "seconds": "2 min", "count": 3}],
-                    "constraints": {"min_altitude": "35 deg", "max_airmass": 1.8, "twilight": "nautical"},
+                    "constraints": {
+                        "min_altitude": "35 deg",
+                        "max_airmass": 1.8,
+                        "twilight": "nautical",
+                    },
                     "cadence": {"period": "1 h", "tolerance": 10, "visits": 3},
                     "priority": 8,
                     "program": "club",
                 },
-                {"id": "b", "target": {"name": "X", "ra": 10.5, "dec": -5}, "exposures": [{"seconds": 30}]},
+                {
+                    "id": "b",
+                    "target": {"name": "X", "ra": 10.5, "dec": -5},
+                    "exposures": [{"seconds": 30}],
+                },
             ],
         }
     )
@@ -73,7 +81,12 @@ def test_every_problem_is_reported_with_its_key_path():
             {
                 "requests": [
                     {"id": "a", "target": "M13", "exposures": [{"seconds": -1}], "priorty": 3},
-                    {"id": "b", "target": "M13", "exposures": [], "constraints": {"twilight": "dusk"}},
+                    {
+                        "id": "b",
+                        "target": "M13",
+                        "exposures": [],
+                        "constraints": {"twilight": "dusk"},
+                    },
                 ]
             }
         )
@@ -100,7 +113,9 @@ def test_unknown_target_and_duplicate_ids(tmp_path):
 
 def test_never_rising_target_is_refused_with_reason():
     acrux = request("acrux", 186.65, -63.1)
-    with pytest.raises(UnobservableRequest, match="this request can never be observed: .*culminates"):
+    with pytest.raises(
+        UnobservableRequest, match="this request can never be observed: .*culminates"
+    ):
         check_observable(acrux, [telescope("ohp/t1")])
     check_observable(acrux, [telescope("ohp/t1"), telescope("sso/t1", SSO)])  # fine from Australia
 
