@@ -8,10 +8,12 @@
   plottable :class:`Plan`.
 - :class:`MultiMount` — several mounts starting together, start skew measured and recorded.
 - :class:`Accounting` — per night, block and camera: exposing, waiting for sync, spoiled.
+- :class:`StationSync` — all of it behind the night executor's motion hook.
 """
 
 from obshub.sync.accounting import Accounting
 from obshub.sync.coordinator import MountCoordinator, SyncedFrame, SyncError
+from obshub.sync.hook import StationSync
 from obshub.sync.log import SyncLog
 from obshub.sync.multimount import ClockCheck, MultiMount, check_clock
 from obshub.sync.planner import CameraSpec, Plan, limit_efficiency, plan_trains, strict_plan
@@ -28,6 +30,7 @@ __all__ = [
     "Plan",
     "Planned",
     "Policy",
+    "StationSync",
     "Strict",
     "SyncError",
     "SyncLog",

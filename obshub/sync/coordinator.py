@@ -341,15 +341,17 @@ class MountCoordinator:
 
     @contextlib.asynccontextmanager
     async def exposing(
-        self, camera: str | Camera, duration: u.Quantity | float
+        self, camera: str | Camera, duration: u.Quantity | float | None = None
     ) -> AsyncIterator[Lease]:
         """A lease for an exposure taken by someone else (``camera.expose`` called inside).
 
         The shutter is assumed open for the whole ``async with`` body; the lease's ``spoiled``
-        and ``reason`` say afterwards whether a motion overlapped it.
+        and ``reason`` say afterwards whether a motion overlapped it. Without ``duration``
+        the frame's end is unknown, so the loose and planned policies cannot fit other frames
+        before the next motion and behave like the strict one.
         """
         name = self.camera_name(camera)
-        seconds = _seconds(duration)
+        seconds = float("inf") if duration is None else _seconds(duration)
         requested = now()
         lease = await self._acquire(name, seconds, None, None)
         lease.start = now()
@@ -359,7 +361,10 @@ class MountCoordinator:
         finally:
             t = now()
             await self._release(lease, t)
-            self.log.add(self._record(lease, requested, t, t))
+            record = self._record(lease, requested, t, t)
+            if duration is None:
+                record.duration = t - lease.start
+            self.log.add(record)
 
     def _blocked_by_motion(self, camera: str) -> bool:
         m = self._moving
@@ -737,7 +742,12 @@ class MountCoordinator:
             "policy": self.policy.name,
             "block": self.block,
             "exposing": {
-                c: {"for_s": round(t - lease.start, 3), "left_s": round(lease.expected_end - t, 3)}
+                c: {
+                    "for_s": round(t - lease.start, 3),
+                    "left_s": round(lease.expected_end - t, 3)
+                    if lease.expected_end < float("inf")
+                    else None,
+                }
                 for c, lease in self._leases.items()
             },
             "pending": [

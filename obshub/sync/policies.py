@@ -91,7 +91,8 @@ def _expected_time(m: MotionRequest, camera: str, leases: Mapping[str, Lease]) -
     if m.eta is not None:
         return m.eta
     ends = [lease.expected_end for c, lease in leases.items() if c != camera and c in m.cameras]
-    return max(ends) if ends else None
+    # A frame of unknown length (taken outside the coordinator) gives no expected time.
+    return max(ends) if ends and max(ends) < float("inf") else None
 
 
 class Loose(Policy):
