@@ -154,7 +154,7 @@ for name, var in (
         services.append(
             {
                 "name": name,
-                "command": shlex.split(env(var)),
+                "command": hubsetup.absolute_command(shlex.split(env(var))),
                 "environment": {
                     **service_env,
                     "OBSHUB_SERVICE_URL": f"http://127.0.0.1:{service_port}/services/obshub/",

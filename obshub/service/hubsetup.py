@@ -123,5 +123,12 @@ def venv_bin(name: str) -> str:
     return str(p) if p.exists() else name
 
 
+def absolute_command(cmd: list[str]) -> list[str]:
+    """``["obshub", "observe", …]`` → the venv's ``obshub``: the hub's children lack its PATH."""
+    if cmd and not os.path.isabs(cmd[0]):
+        return [venv_bin(cmd[0]), *cmd[1:]]
+    return cmd
+
+
 def env_list(name: str) -> list[str]:
     return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
