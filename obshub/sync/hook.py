@@ -7,7 +7,7 @@ through the sync coordinators, so the executor's blocks get the sync policies, t
 accounting, and frames taken from a notebook through the same coordinators are respected too::
 
     sync = StationSync.from_station(station, policy="loose")
-    runner = BlockRunner(station, block, motion=sync)   # the executor's ``motion=`` argument
+    runner = BlockRunner(station, block, store, out_dir, motion=sync)
 """
 
 from __future__ import annotations
