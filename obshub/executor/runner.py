@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,7 @@ class BlockRunner:
         self.acquired = False
         self.flipped = False
         self.closed_by_us = False
+        self.safety_closed = False
         self.flat_on = False
         self.filter: str | None = None
         self.focused = False
@@ -378,6 +380,7 @@ class BlockRunner:
             if self.flat_on:
                 await self.script.flat_panel(None)
                 self.flat_on = False
+            await self._wait_for_window()
             await self._ensure_open()
             assert self.target is not None
             self._check_constraints()
@@ -387,7 +390,12 @@ class BlockRunner:
             await self._filter(frame.filter)
             await self._maybe_refocus(frame)
             await self._maybe_dither()
-        elif frame.imagetyp == "Flat Field":
+            return
+        # Calibration frames need no sky, but an open station must still close when unsafe.
+        v = self.watcher.verdict if self.watcher else None
+        if v is not None and not v.safe:
+            await self._close_for_safety(v)
+        if frame.imagetyp == "Flat Field":
             await self._filter(frame.filter)
             if not self.flat_on:
                 await self.script.flat_panel(frame.brightness)
@@ -403,7 +411,8 @@ class BlockRunner:
         dome = self.station.dome
         mine = dome is not None and self.settings.dome is DomeControl.executor
         t0 = time.monotonic()
-        waited = interrupted = False
+        waited = False
+        interrupted = self.safety_closed
         while True:
             v = w.verdict or await w.poll_once()
             if v.safe and w.safe_for() >= self.settings.safe_period:
@@ -414,10 +423,9 @@ class BlockRunner:
                     self.closed_by_us = False
                     await w.poll_once()
                     continue
-            if not v.safe and not interrupted:
-                self.record("interrupted", cause="unsafe", reason="; ".join(v.reasons))
+            if not v.safe and not self.safety_closed:
+                await self._close_for_safety(v)
                 interrupted = True
-                await self._shutdown("unsafe: " + "; ".join(v.reasons))
             elif v.safe and not mine and v.roof != "open" and not interrupted:
                 # The host's roof is shut: wait for it, but this is not bad weather.
                 self.record("interrupted", cause="roof", reason="roof closed by the host")
@@ -429,15 +437,40 @@ class BlockRunner:
                 await asyncio.wait_for(w.changed.wait(), self.settings.poll_interval)
         if waited:
             self.record("activity", kind="waiting_safety", seconds=round(time.monotonic() - t0, 3))
-            if interrupted:
-                self.record("resumed", after="safe period" if mine else "roof open")
+        if interrupted:
+            self.record("resumed", after="safe period" if mine else "roof open")
+        self.safety_closed = False
+        if waited:
             self.acquired = False
+
+    async def _close_for_safety(self, v: Verdict) -> None:
+        """Record the interruption, park and close, once per unsafe spell."""
+        if self.safety_closed:
+            return
+        why = "; ".join(v.reasons)
+        self.record("interrupted", cause="unsafe", reason=why)
+        self.safety_closed = True
+        await self._shutdown("unsafe: " + why)
+
+    async def _wait_for_window(self) -> None:
+        start = self.block.constraints.not_before
+        if start is None:
+            return
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        delay = (start - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            async with self.ctx.activity("waiting_window", until=start.isoformat()):
+                await asyncio.sleep(delay)
 
     def _check_constraints(self) -> None:
         c = self.block.constraints
         now = Time.now()
-        if c.not_after and now.datetime.replace(tzinfo=None) > c.not_after.replace(tzinfo=None):
-            raise BlockEnded("stopped", f"window ended at {c.not_after.isoformat()}")
+        end = c.not_after
+        if end is not None and end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        if end is not None and datetime.now(UTC) > end:
+            raise BlockEnded("stopped", f"window ended at {end.isoformat()}")
         assert self.target is not None
         altaz = self.target.transform_to(AltAz(obstime=now, location=self.station.location))
         alt = float(altaz.alt.deg)

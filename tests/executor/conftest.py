@@ -164,7 +164,7 @@ def block_dict(station_yaml: Path, name: str = "test-block", **over: Any) -> dic
         "constraints": {"sun_max_altitude": 90},
         "executor": {
             "safe_period": 1.0,
-            "poll_interval": 0.3,
+            "poll_interval": 0.5,
             "slew_settle": 0.1,
             "backoff": 0.2,
             "max_backoff": 1.0,

@@ -159,6 +159,18 @@ async def test_unsafe_parks_closes_then_resumes_after_safe_period(
     # Two slews to the target: the first acquisition and the one after reopening.
     slews = [e for e in events if e.kind == "activity" and e.data["kind"] == "slewing"]
     assert len(slews) == 2
+    # The night report has the time spent waiting, for the block and for the night.
+    from obshub.executor.report import night_report
+
+    store = Store(store_url)
+    try:
+        report = night_report(store)
+    finally:
+        store.close()
+    (blk,) = report["blocks"].values()
+    assert blk["seconds"]["waiting_safety"] == summary["seconds"]["waiting_safety"]
+    assert blk["interruptions"] == 1 and blk["frames_saved"] == 6
+    assert sum(n["frames_saved"] for n in report["nights"].values()) == 6
     # Running a completed block again takes nothing and says so.
     _, again = await _run_in_process(station_yaml, block, store_url, out)
     assert again["status"] == "completed" and again["frames_saved"] == 6
@@ -401,3 +413,23 @@ async def test_station_script_override_and_refocus_on_temperature_change(
         store.close()
     assert focus[0]["why"] == "start" and focus[0]["temperature"] == 10.0
     assert "temperature" in focus[1]["why"]
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_unsafe_during_darks_closes_the_station_and_darks_go_on(
+    sim, station_yaml, store_url, tmp_path
+):
+    sim.put("api/v1/dome/0/openshutter")
+    sim.put("api/v1/telescope/0/unpark")
+    sim.put("api/v1/safetymonitor/0/issafe", IsSafe="false")
+    block = {
+        "name": "darks",
+        "calibration": {"bias": 1, "darks": [{"exposure": 0.2, "count": 2}]},
+        "executor": {"poll_interval": 0.5, "safe_period": 1},
+    }
+    _, summary = await _run_in_process(station_yaml, block, store_url, tmp_path / "f")
+    assert summary["status"] == "completed" and summary["frames_saved"] == 3
+    assert summary["interruptions"] == 1
+    assert _sim_state(sim, "dome", "shutterstatus") == 1
+    assert _sim_state(sim, "telescope", "atpark") is True
