@@ -81,6 +81,11 @@ class Scheduler:
         self.version = 0
         self._plan: Plan | None = None
 
+    @classmethod
+    async def create(cls, *args, **kwargs) -> Scheduler:
+        """Build (visibility + dispatch, seconds for a big network) in a worker thread."""
+        return await asyncio.to_thread(cls, *args, **kwargs)
+
     # ------------------------------------------------------------------ state
 
     @property
