@@ -433,3 +433,72 @@ async def test_unsafe_during_darks_closes_the_station_and_darks_go_on(
     assert summary["interruptions"] == 1
     assert _sim_state(sim, "dome", "shutterstatus") == 1
     assert _sim_state(sim, "telescope", "atpark") is True
+
+
+@pytest.mark.slow
+async def test_frame_written_but_not_recorded_before_a_crash_is_adopted_not_retaken(
+    sim, station_yaml, store_url, tmp_path
+):
+    """The narrowest crash window: the file is on disk, ``frame_saved`` never made it."""
+    import socket
+
+    import numpy as np
+    from astropy.io import fits
+
+    block = parse_block(
+        {
+            "name": "adopt",
+            "calibration": {"darks": [{"exposure": 0.2, "count": 2}]},
+            "constraints": {"sun_max_altitude": 90},
+            "executor": {"poll_interval": 0.5},
+        }
+    )
+    station = Station.from_file(station_yaml)
+    out = tmp_path / "f"
+    out.mkdir()
+    store = Store(store_url)
+    bid = store.block_id(station.name, "adopt", block.model_dump(mode="json"))
+    # What a run killed between writing the file and recording it leaves behind.
+    store.append(bid, "run_started", pid=2**22 + 12345, host=socket.gethostname())
+    store.append(bid, "frame_started", key="dark:0.2s:b1#0001")
+    hdr = fits.Header({"OBSBLOCK": "adopt", "OBSFRKEY": "dark:0.2s:b1#0001"})
+    fits.PrimaryHDU(np.zeros((4, 4), np.uint16), hdr).writeto(out / "dark_1.fits")
+    (out / ".dark_2.fits.abc.part").write_bytes(b"partial")
+    try:
+        summary = await BlockRunner(station, block, store, out).run()
+        events = store.events(bid)
+    finally:
+        await station.aclose()
+        store.close()
+    assert summary["status"] == "completed"
+    assert summary["frames_saved"] == summary["frames_on_disk"] == 2
+    assert summary["interruptions"] == 1
+    (crash,) = [e.data for e in events if e.kind == "interrupted"]
+    assert crash["cause"] == "crash" and crash["adopted"] == ["dark:0.2s:b1#0001"]
+    saved = {e.data["key"]: e.data for e in events if e.kind == "frame_saved"}
+    assert saved["dark:0.2s:b1#0001"]["recovered"] is True
+    # Only the missing frame was exposed: one frame_started per key, and no temporary left.
+    started = [e.data["key"] for e in events if e.kind == "frame_started"]
+    assert started == ["dark:0.2s:b1#0001", "dark:0.2s:b1#0002"]
+    assert len(list(out.glob("*.fits"))) == 2 and not list(out.glob(".*.part"))
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_a_live_run_is_not_taken_over(sim, station_yaml, store_url, tmp_path):
+    import socket
+
+    from obshub.errors import ObshubError
+
+    block = parse_block({"name": "busy", "calibration": {"bias": 1}})
+    station = Station.from_file(station_yaml)
+    store = Store(store_url)
+    bid = store.block_id(station.name, "busy", block.model_dump(mode="json"))
+    # A run by a process that is alive (this test's parent, not us) holds the block.
+    store.append(bid, "run_started", pid=os.getppid(), host=socket.gethostname())
+    try:
+        with pytest.raises(ObshubError, match="being run by process"):
+            await BlockRunner(station, block, store, tmp_path).run()
+    finally:
+        await station.aclose()
+        store.close()
