@@ -14,7 +14,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -27,8 +27,15 @@ class MotionCoordinator(Protocol):
         ``focus`` or ``park``."""
         ...
 
-    def exposure(self, mount: str, camera: str) -> AsyncIterator[None]:
-        """Async context manager around one exposure of ``camera`` on ``mount``."""
+    def exposure(
+        self, mount: str, camera: str, duration: float | None = None
+    ) -> AsyncIterator[Any]:
+        """Async context manager around one exposure of ``camera`` on ``mount``.
+
+        ``duration`` (seconds) lets a coordinator fit other cameras' frames around motions.
+        What it yields may say afterwards that the frame was spoiled (``.spoiled`` true,
+        ``.reason``): the runner then takes it again instead of recording it.
+        """
         ...
 
 
@@ -63,7 +70,9 @@ class LocalMotion:
                 cond.notify_all()
 
     @asynccontextmanager
-    async def exposure(self, mount: str, camera: str) -> AsyncIterator[None]:
+    async def exposure(
+        self, mount: str, camera: str, duration: float | None = None
+    ) -> AsyncIterator[None]:
         cond = self._cond[mount]
         async with cond:
             await cond.wait_for(

@@ -40,7 +40,7 @@ from obshub.executor.motion import LocalMotion, MotionCoordinator
 from obshub.executor.power import set_power
 from obshub.executor.report import activity_totals
 from obshub.executor.safety import SafetyWatcher, Verdict
-from obshub.executor.scripts import InstrumentScript, ScriptContext, script_class
+from obshub.executor.scripts import FrameSpoiled, InstrumentScript, ScriptContext, script_class
 from obshub.frames.capture import add_airmass, frame_context, frame_filename
 from obshub.frames.fits import build_header, sha256_file, write_fits
 from obshub.station.station import Station
@@ -326,6 +326,13 @@ class BlockRunner:
                 return
             except SafetyInterrupt:
                 continue
+            except FrameSpoiled as exc:
+                self.record("frame_failed", key=frame.key, error=str(exc), spoiled=True)
+                failures += 1
+                if failures >= self.settings.frame_attempts:
+                    raise BlockEnded(
+                        "failed", f"frame {frame.key} spoiled {failures} times"
+                    ) from exc
             except (NotImplementedByDevice, InvalidValue) as exc:
                 # Asking again will not help: the device cannot do this at all.
                 raise BlockEnded("failed", f"frame {frame.key}: {exc}") from exc

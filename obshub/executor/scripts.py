@@ -56,6 +56,10 @@ class ScriptContext:
             self.record("activity", kind=kind, seconds=round(time.monotonic() - t0, 3), **detail)
 
 
+class FrameSpoiled(ObshubError):
+    """The mount moved during the exposure (an urgent motion): the frame is taken again."""
+
+
 @dataclass
 class FocusResult:
     position: int
@@ -196,16 +200,19 @@ class InstrumentScript:
     async def expose(self, frame: PlannedFrame) -> Image:
         """Take one frame (the runner has done filter, flat panel and pointing)."""
         cam = self.ctx.inst.camera
-        async with self.ctx.motion.exposure(self.ctx.unit.name, cam.name):
+        async with self.ctx.motion.exposure(self.ctx.unit.name, cam.name, frame.exposure) as lease:
             async with self.ctx.activity(
                 "exposing" if frame.is_sky else "calibrating", key=frame.key
             ):
-                return await cam.expose(
+                image = await cam.expose(
                     frame.exposure * u.s,
                     light=frame.light,
                     binning=(frame.binning, frame.binning),
                     gain=frame.gain,
                 )
+        if getattr(lease, "spoiled", False):
+            raise FrameSpoiled(f"{frame.key}: {getattr(lease, 'reason', None) or 'spoiled'}")
+        return image
 
     async def flat_panel(self, brightness: int | None) -> None:
         """Close the cover and light the panel (``None`` switches off and opens)."""

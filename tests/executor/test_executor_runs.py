@@ -502,3 +502,58 @@ async def test_a_live_run_is_not_taken_over(sim, station_yaml, store_url, tmp_pa
     finally:
         await station.aclose()
         store.close()
+
+
+class _SpoilFirst:
+    """A motion coordinator (the sync layer's hook) that reports the first frame spoiled."""
+
+    def __init__(self) -> None:
+        from obshub.executor.motion import LocalMotion
+
+        self.inner = LocalMotion()
+        self.exposures: list[tuple[str, str, float | None]] = []
+        self.motions: list[tuple[str, str]] = []
+
+    def mount_motion(self, mount, kind):
+        self.motions.append((mount, kind))
+        return self.inner.mount_motion(mount, kind)
+
+    @__import__("contextlib").asynccontextmanager
+    async def exposure(self, mount, camera, duration=None):
+        from types import SimpleNamespace
+
+        self.exposures.append((mount, camera, duration))
+        lease = SimpleNamespace(spoiled=len(self.exposures) == 1, reason="mount moved")
+        async with self.inner.exposure(mount, camera, duration):
+            yield lease
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_motion_hook_sees_every_motion_and_a_spoiled_frame_is_retaken(
+    sim, station_yaml, store_url, tmp_path
+):
+    block = parse_block(
+        block_dict(
+            station_yaml,
+            name="hooked",
+            exposures=[{"filter": "L", "exposure": 0.2, "count": 3}],
+            dither={"pattern": "spiral", "every": 1, "amount": 10, "settle": 0.1},
+        )
+    )
+    motion = _SpoilFirst()
+    station = Station.from_file(station_yaml)
+    store = Store(store_url)
+    try:
+        summary = await BlockRunner(station, block, store, tmp_path / "f", motion=motion).run()
+        events = store.events()
+    finally:
+        await station.aclose()
+        store.close()
+    assert summary["status"] == "completed" and summary["frames_saved"] == 3
+    assert [k for _, k in motion.motions] == ["slew", "dither", "dither", "park"]
+    assert {m for m, _ in motion.motions} == {"main"}
+    assert motion.exposures[0] == ("main", "main.imaging.camera", 0.2)
+    assert len(motion.exposures) == 4  # the spoiled frame was taken again
+    (spoiled,) = [e.data for e in events if e.kind == "frame_failed"]
+    assert spoiled["spoiled"] is True and "mount moved" in spoiled["error"]
