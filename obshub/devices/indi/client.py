@@ -16,6 +16,7 @@ thread, has no timeouts, and stops calling back for good once a callback raises.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import contextlib
 import functools
@@ -54,6 +55,22 @@ def guarded(method: Callable[..., None]) -> Callable[..., None]:
             self.conn._callback_failed(method.__name__)
 
     return wrapper
+
+
+# Every PyIndi client ever made, kept alive until the interpreter exits. A client destroyed on
+# its own socket thread (the last reference dropped, or a garbage collection run, inside one of
+# its callbacks) joins that thread from itself and aborts the process ("Resource deadlock
+# avoided"); kept here, clients are only ever destroyed by the main thread at exit, after
+# _disconnect_all has stopped their threads.
+_LISTENERS: list[_Listener] = []
+
+
+@atexit.register
+def _disconnect_all() -> None:
+    for client in _LISTENERS:
+        with contextlib.suppress(Exception):
+            if client.isServerConnected():
+                client.disconnectServer()
 
 
 class _Listener(PyIndi.BaseClient):
@@ -226,6 +243,7 @@ class IndiConnection:
                 self._client.disconnectServer()
         if self._client is None:
             self._client = _Listener(self)
+            _LISTENERS.append(self._client)
         self._client.setServer(self.host, self.port)
         secs = max(self.timeout, 0.1)
         self._client.setConnectionTimeout(int(secs), int((secs % 1) * 1_000_000))
