@@ -286,8 +286,9 @@ def source_from_env() -> Source:
     Environment
     -----------
     OBSHUB_SERVICE_URL, OBSHUB_DASHBOARD_TOKEN
-        The service and a read-only token (``JUPYTERHUB_API_TOKEN`` is *not* used: a
-        dashboard kernel must not act with a user's rights).
+        The service and a read-only token. ``JUPYTERHUB_API_TOKEN`` is used only inside a
+        hub-managed service (``JUPYTERHUB_SERVICE_NAME`` set), whose token is the service's
+        own read-only one: in a user's kernel it would carry the user's rights.
     OBSHUB_STATION
         Station files, separated by ``os.pathsep``; the demo station by default.
     OBSHUB_PLAN, OBSHUB_NIGHT_REPORT, OBSHUB_FRAMES
@@ -295,7 +296,12 @@ def source_from_env() -> Source:
     """
     url = os.environ.get(ENV_SERVICE)
     if url:
-        return ServiceSource(url, os.environ.get(ENV_TOKEN), report_file=_path(ENV_REPORT))
+        token = os.environ.get(ENV_TOKEN)
+        if not token and os.environ.get("JUPYTERHUB_SERVICE_NAME"):
+            # Running as a hub-managed dashboard service: the hub gave this process its own
+            # token, with the read-only dashboard role (never a user's rights).
+            token = os.environ.get("JUPYTERHUB_API_TOKEN")
+        return ServiceSource(url, token, report_file=_path(ENV_REPORT))
     files = [Path(p) for p in os.environ.get(ENV_STATION, "").split(os.pathsep) if p]
     return LocalSource(
         files or [demo_station_file()],

@@ -1,0 +1,213 @@
+"""The dashboards as hub-managed services: public, and behind the hub's login for members.
+
+A real JupyterHub (hub_config/jupyterhub_config.py with the dashboards hook), the obshub
+service, two Voila services and Debian's chromium; the station is a real Alpaca simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import astropy.units as u
+import httpx
+import pytest
+from astropy.time import Time
+
+from obshub.errors import ObshubError
+from obshub.service.hubprocess import start_hub
+from obshub.service.hubsetup import demo_grants, site_ids
+from obshub.sim.process import free_port
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "dash-demo-pw"
+REPORT = {
+    "night": "2026-11-25",
+    "telescopes": {"main": {"exposing_s": 3 * 3600, "slewing_s": 600, "waiting_safety_s": 900}},
+}
+
+
+def _plan(site_name: str) -> dict:
+    from obshub.scheduler.plan import Plan, PlanEntry, Unscheduled
+
+    t0 = Time.now() - 20 * u.min
+    entries = [
+        PlanEntry(
+            "u1",
+            "r1",
+            "main",
+            "M57",
+            283.4,
+            33.0,
+            t0,
+            t0 + 40 * u.min,
+            60.0,
+            [],
+            owner="alice",
+            program="club",
+            priority=6,
+            state="done",
+        ),
+        PlanEntry(
+            "u2",
+            "r2",
+            "main",
+            "Algol",
+            47.0,
+            41.0,
+            t0 + 40 * u.min,
+            t0 + 100 * u.min,
+            60.0,
+            [],
+            owner="bob",
+            program="variables",
+            priority=8,
+        ),
+    ]
+    missed = [Unscheduled("u3", "r3", "never_visible", "r3: never above 20° tonight")]
+    return Plan(
+        night="2026-11-25", entries=entries, unscheduled=missed, telescopes=["main"]
+    ).to_dict()
+
+
+@pytest.fixture(scope="module")
+def dash_hub(alpaca_sim, station_file, tmp_path_factory):
+    root = tmp_path_factory.mktemp("dash-hub")
+    ((sid, _),) = site_ids([str(station_file)])
+    plans = root / "plans"
+    plans.mkdir()
+    (plans / f"{sid}.json").write_text(json.dumps(_plan(sid)))
+    report = root / "report.json"
+    report.write_text(json.dumps(REPORT))
+    env = {
+        "OBSHUB_DEMO_PASSWORD": PASSWORD,
+        "OBSHUB_IDLE_TIMEOUT": "0",
+        "OBSHUB_PLANS_DIR": str(plans),
+        "OBSHUB_FRAMES_DIR": str(root / "frames"),
+        "OBSHUB_NIGHT_REPORT": str(report),
+        "OBSHUB_DASHBOARDS_PORT": str(free_port()),
+        "OBSHUB_CLUB_DASHBOARDS_PORT": str(free_port()),
+        "OBSHUB_SEED_GRANTS": json.dumps(demo_grants([str(station_file)])),
+    }
+    try:
+        hub = start_hub(root, [Path(station_file)], env)
+    except ObshubError as exc:
+        pytest.fail(str(exc))
+    try:
+        # The Voila services come up beside the hub; their tree page starts no kernel.
+        deadline = time.monotonic() + 90
+        for name in ("dashboards", "club-dashboards"):
+            port = env[
+                "OBSHUB_DASHBOARDS_PORT" if name == "dashboards" else "OBSHUB_CLUB_DASHBOARDS_PORT"
+            ]
+            while True:
+                try:
+                    r = httpx.get(
+                        f"http://127.0.0.1:{port}/services/{name}/voila/static/voila.js", timeout=2
+                    )
+                    if r.status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not come up:\n{hub.log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield hub
+    finally:
+        hub.stop()
+
+
+def _login(context, hub, user: str):
+    page = context.new_page()
+    page.goto(hub.url + "hub/login", timeout=60_000)
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def _open(page, url: str, wait_for: str):
+    page.goto(url, timeout=90_000)
+    page.wait_for_selector(wait_for, timeout=90_000)
+    page.wait_for_selector(".bk-Canvas, canvas", state="attached", timeout=60_000)
+
+
+def test_public_dashboard_needs_no_login(dash_hub, browser, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    try:
+        _open(
+            page,
+            dash_hub.url + "services/dashboards/voila/render/station-status.ipynb",
+            "[data-key=verdict]",
+        )
+        assert page.inner_text("[data-key=verdict]") in ("SAFE", "UNSAFE")
+        page.screenshot(path=str(artifacts / "hub-public-status.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_club_dashboards_send_anonymous_visitors_to_login(dash_hub):
+    r = httpx.get(
+        dash_hub.url + "services/club-dashboards/voila/render/station-status.ipynb",
+        follow_redirects=True,
+        timeout=30,
+    )
+    assert "/hub/login" in str(r.url)
+
+
+def test_club_member_sees_live_status(dash_hub, browser, alpaca_sim, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    try:
+        page = _login(context, dash_hub, "vera")
+        _open(
+            page,
+            dash_hub.url + "services/club-dashboards/voila/render/station-status.ipynb",
+            "[data-key=verdict]",
+        )
+        assert page.inner_text("[data-key=verdict]") == "SAFE"
+        alpaca_sim.put("api/v1/safetymonitor/0/issafe", IsSafe="false")
+        page.wait_for_function(
+            "document.querySelector('[data-key=verdict]').innerText == 'UNSAFE'", timeout=60_000
+        )
+        page.screenshot(path=str(artifacts / "hub-club-status-vera.png"), full_page=True)
+    finally:
+        alpaca_sim.put("api/v1/safetymonitor/0/issafe", IsSafe="true")
+        context.close()
+
+
+def test_observer_sees_queue_and_report(dash_hub, browser, alpaca_sim, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    try:
+        page = _login(context, dash_hub, "alice")
+        _open(
+            page,
+            dash_hub.url + "services/club-dashboards/voila/render/scheduler-queue.ipynb",
+            "[data-key=summary]",
+        )
+        assert page.inner_text("[data-key=summary]").startswith("2 blocks on 1 telescopes")
+        assert "never above 20°" in page.inner_text("[data-key=unscheduled]")
+        page.screenshot(path=str(artifacts / "hub-club-queue-alice.png"), full_page=True)
+        _open(
+            page,
+            dash_hub.url + "services/club-dashboards/voila/render/station-status.ipynb",
+            "[data-key=verdict]",
+        )
+        # A filter change on the simulator shows up without a reload.
+        alpaca_sim.put("api/v1/filterwheel/0/position", Position="4")
+        page.wait_for_function(
+            "document.querySelector('[data-key=\"main.imaging.filter_wheel.filter\"]')"
+            ".innerText == 'Ha'",
+            timeout=60_000,
+        )
+        _open(
+            page,
+            dash_hub.url + "services/club-dashboards/voila/render/night-report.ipynb",
+            "[data-key=report]",
+        )
+        assert page.inner_text('[data-key="main.exposing_s"]') == "3h00"
+        page.screenshot(path=str(artifacts / "hub-club-report-alice.png"), full_page=True)
+    finally:
+        context.close()
