@@ -208,5 +208,17 @@ if idle > 0:
         }
     )
 
+# --- Voila dashboards (issue 8): read-only hub-managed services, see hub_config/dashboards.py
+import importlib.util as _ilu  # noqa: E402
+
+_spec = _ilu.spec_from_file_location(
+    "obshub_dashboards_hub", Path(__file__).with_name("dashboards.py")
+)
+_dash = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_dash)
+services += _dash.services(f"http://127.0.0.1:{service_port}/services/{S.SERVICE_NAME}/", HOME)
+service_roles["obshub-dashboard"] = [s["name"] for s in services if s["name"] in _dash.NAMES]
+extra_roles += _dash.roles(members, ["club"] if env("OBSHUB_AUTH", "demo") != "native" else [])
+
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = hubsetup.roles(members, service_roles) + extra_roles
