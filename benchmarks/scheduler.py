@@ -191,7 +191,7 @@ def bench_single(n: int, time_limit: float) -> dict:
     v_ap = validate_plan(ap_plan, reqs, [tel_ap])
     for v in v_ap[:5]:
         log(f"  astroplan violation: {v}")
-    bound = upper_bound(problem)
+    bound = upper_bound(problem, bucket_steps=15)
     return {
         "requests": n,
         "obshub_seconds": round(obs_s, 3),
@@ -236,7 +236,7 @@ def bench_network(n: int, time_limit: float) -> tuple[dict, Scheduler]:
         f"optimiser {t2 - t1:.2f} s (value {s.value:.0f}), explanations {t3 - t2:.2f} s"
     )
     tb = time.perf_counter()
-    bound = upper_bound(s.problem)
+    bound = upper_bound(s.problem, bucket_steps=15)
     bound_s = time.perf_counter() - tb
     violations = validate_plan(plan, reqs, tels)
     log(f"network: LP bound {bound:.0f} in {bound_s:.2f} s, {len(violations)} violation(s)")

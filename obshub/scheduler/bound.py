@@ -1,6 +1,6 @@
 """An upper bound on any plan's value: a time-bucketed LP relaxation solved to optimality.
 
-Cut each telescope's night into buckets (an hour by default). Any real plan puts unit u on
+Cut each telescope's night into buckets (15 grid steps by default; finer is tighter and slower). Any real plan puts unit u on
 telescope k over [s, s+L); let f[u,k,b] be the fraction of the block inside bucket b. Then
 Σ_{k,b} f ≤ 1 per unit, Σ_u L_u f[u,k,b] ≤ free time of (k, b), and f[u,k,b] is at most the
 share of bucket b that some observable placement of u on k can reach. Relaxing f to real
@@ -15,7 +15,7 @@ import numpy as np
 from obshub.scheduler.problem import Problem
 
 
-def upper_bound(problem: Problem, *, bucket_steps: int = 60, use_weight: bool = False) -> float:
+def upper_bound(problem: Problem, *, bucket_steps: int = 15, use_weight: bool = False) -> float:
     """The LP bound on Σ value (or Σ weight) of any valid plan of ``problem``."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix

@@ -299,7 +299,8 @@ class Problem:
         site = self.site_of(k)
         sn = self.nights[site]
         qi, row = self._row_of_req[site][u.req]
-        return self.quantities[site][qi]["altitude"][row, np.asarray(i) - sn.i0]
+        s = self.quantities[site][qi]["sin_altitude"][row, np.asarray(i) - sn.i0]
+        return np.degrees(np.arcsin(np.clip(s, -1.0, 1.0)))
 
     def site_quantities(self, ri: int, site: str) -> tuple[Quantities, int]:
         qi, row = self._row_of_req[site][ri]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.time import Time
 
-from obshub.scheduler.dispatcher import Dispatcher, Placement
+from obshub.scheduler.dispatcher import Dispatcher, Placement, best_dispatch
 from obshub.scheduler.fairshare import FairShare
 from obshub.scheduler.plan import Plan, PlanEntry, Unscheduled
 from obshub.scheduler.problem import Problem
@@ -73,8 +73,7 @@ class Scheduler:
             now=now,
             step_s=step_s,
         )
-        self.dispatcher = Dispatcher(self.problem)
-        self.dispatcher.run()
+        self.dispatcher = best_dispatch(self.problem)
         self.method = "dispatcher"
         self.done: set[int] = set()
         self.preempted: dict[str, str] = {}
@@ -202,7 +201,7 @@ class Scheduler:
         hit = []
         for k in ks:
             self.problem.add_downtime(k, d)
-            self.dispatcher.busy[k, a:b] = True
+            self.dispatcher.block(k, a, b)
             for ui, pl in list(self.dispatcher.placements.items()):
                 if (
                     k in pl.telescopes
@@ -213,7 +212,7 @@ class Scheduler:
                     self.dispatcher.release(ui)
                     hit.append(ui)
         for k in ks:  # release() clears busy: re-apply this downtime
-            self.dispatcher.busy[k, a:b] = True
+            self.dispatcher.block(k, a, b)
         self.redispatch(now_idx=now_idx)
         return self.plan
 

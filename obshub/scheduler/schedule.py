@@ -7,7 +7,7 @@ import time
 import astropy.units as u
 from astropy.time import Time
 
-from obshub.scheduler.dispatcher import Dispatcher, Placement
+from obshub.scheduler.dispatcher import Placement, best_dispatch
 from obshub.scheduler.explain import explain
 from obshub.scheduler.fairshare import FairShare
 from obshub.scheduler.plan import Plan, PlanEntry
@@ -91,8 +91,7 @@ def schedule(
     t0 = time.perf_counter()
     problem = Problem(requests, telescopes, night, fairshare or FairShare(), now=now, step_s=step_s)
     t1 = time.perf_counter()
-    d = Dispatcher(problem)
-    placements = d.run()
+    placements = list(best_dispatch(problem).placements.values())
     t2 = time.perf_counter()
     stats = {
         "visibility_s": t1 - t0,
