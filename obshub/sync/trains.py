@@ -28,14 +28,18 @@ from obshub.sync.planner import CameraSpec, Plan, strict_plan
 
 @dataclass
 class Dither:
-    """How the runners dither: one guide pulse of ``pulse`` seconds, then ``settle`` seconds."""
+    """How the runners dither: one guide pulse of ``pulse`` seconds, or an offset slew of
+    ``offset`` arcsec (directions cycle), then ``settle`` seconds."""
 
     pulse: float = 0.3
     settle: float = 0.0
+    offset: float | None = None
+    _n: int = field(default=0, init=False, repr=False)
 
     @property
     def duration(self) -> float:
-        return self.pulse + self.settle
+        """The expected duration (a guess for an offset slew: its settling plus 0.5 s)."""
+        return (self.pulse if self.offset is None else 0.5) + self.settle
 
 
 @dataclass
@@ -77,7 +81,22 @@ def _enough(count: int, dithers: int | None) -> bool:
 async def _dither(coord: MountCoordinator, dither: Dither, by: str | None, request=None) -> None:
     import astropy.units as u
 
-    await coord.dither(dither.pulse * u.s, settle=dither.settle, requested_by=by, request=request)
+    if dither.offset is None:
+        await coord.dither(
+            dither.pulse * u.s, settle=dither.settle, requested_by=by, request=request
+        )
+        return
+    # Out and back along a square, so the pointing stays near the target.
+    steps = [(1, 0), (0, 1), (-1, 0), (0, -1)]
+    dx, dy = steps[dither._n % 4]
+    dither._n += 1
+    await coord.offset(
+        dx * dither.offset * u.arcsec,
+        dy * dither.offset * u.arcsec,
+        settle=dither.settle,
+        requested_by=by,
+        request=request,
+    )
 
 
 async def run_independent(

@@ -19,89 +19,120 @@ from obshub.sync.log import SyncLog
 SUBFRAME = (0, 0, 128, 128)
 
 
-async def prepare(station: Station, mount: str = "main") -> None:
-    """Unpark, point near the zenith (tracking) and set small frames on every camera."""
+async def prepare(station: Station, mount: str = "main", sync_only: bool = False) -> None:
+    """Unpark, point near the zenith (tracking) and set small frames on every camera.
+
+    With ``sync_only`` the mount is told where it points instead of slewing there.
+    """
     unit = station.mounts[mount]
     await unit.mount.unpark()
     frame = AltAz(obstime=Time.now(), location=station.location)
     target = SkyCoord(alt=75 * u.deg, az=180 * u.deg, frame=frame).icrs
-    await unit.mount.slew(target)
+    if sync_only:
+        await unit.mount.set_tracking(True)
+        await unit.mount.sync(target)
+    else:
+        await unit.mount.slew(target)
     for inst in unit.ports.values():
         await inst.camera.set_binning(1)
         await inst.camera.set_subframe(*SUBFRAME)
 
 
 @dataclass
+class Reading:
+    """One property read: the value held at some instant between ``sent`` and ``received``."""
+
+    sent: float
+    received: float
+    value: bool
+
+
+@dataclass
 class Observed:
-    """What a poller saw on the simulator: samples of (t, mount moving, cameras exposing)."""
+    """What the pollers saw on the simulator: the mount moving, each camera exposing."""
 
-    samples: list[tuple[float, bool, dict[int, bool], bool]] = field(default_factory=list)
+    mount: list[Reading] = field(default_factory=list)
+    cameras: dict[int, list[Reading]] = field(default_factory=dict)
 
-    def overlaps(self) -> list[tuple[float, list[int]]]:
-        """Samples where a camera was exposing while the mount moved.
+    def moving_intervals(self) -> list[tuple[float, float]]:
+        """Intervals in which the mount was certainly moving.
 
-        Each sample reads the mount, then the cameras, then the mount again, one after the
-        other: a camera exposing between two readings that both say "moving" was exposing
-        during that motion — no false alarms from reads that are not simultaneous.
+        A run of consecutive "moving" readings shows motion from the first one's answer to
+        the last one's request (one motion, or several back to back: the coordinator never
+        lets a frame start and end in the few milliseconds between two readings).
         """
-        out = []
-        for t, before, cams, after in self.samples:
-            if before and after:
-                busy = [n for n, exp in cams.items() if exp]
-                if busy:
-                    out.append((t, busy))
+        out, run = [], []
+        for r in self.mount + [Reading(float("inf"), float("inf"), False)]:
+            if r.value:
+                run.append(r)
+                continue
+            if len(run) >= 2 and run[0].received < run[-1].sent:
+                out.append((run[0].received, run[-1].sent))
+            run = []
         return out
+
+    def overlaps(self) -> list[tuple[int, float]]:
+        """(camera, time) of exposing readings taken entirely within a certain motion."""
+        moving = self.moving_intervals()
+        return [
+            (n, r.sent)
+            for n, readings in self.cameras.items()
+            for r in readings
+            if r.value and any(a <= r.sent and r.received <= b for a, b in moving)
+        ]
 
     @property
     def moving_samples(self) -> int:
-        return sum(1 for _, b, _, a in self.samples if b and a)
+        return sum(1 for r in self.mount if r.value)
 
     @property
     def exposing_samples(self) -> int:
-        return sum(1 for _, _, c, _ in self.samples if any(c.values()))
+        return sum(1 for rs in self.cameras.values() for r in rs if r.value)
 
 
 class SimPoller:
-    """Poll the simulator's own state (not through obshub) while a run goes on."""
+    """Poll the simulator's own state (not through obshub) while a run goes on: the mount in
+    one tight loop, the cameras in another."""
 
     def __init__(self, address: str, cameras: int = 3):
         self.base = f"http://{address}/api/v1"
         self.cameras = cameras
-        self.observed = Observed()
-        self._task: asyncio.Task | None = None
+        self.observed = Observed(cameras={n: [] for n in range(cameras)})
+        self._tasks: list[asyncio.Task] = []
         self._stop = False
 
-    async def _get(self, client: httpx.AsyncClient, path: str):
+    async def _read(self, client: httpx.AsyncClient, path: str) -> tuple[float, float, object]:
+        sent = time.monotonic()
         r = await client.get(
             f"{self.base}/{path}", params={"ClientID": 9, "ClientTransactionID": 1}
         )
-        return r.json()["Value"]
+        return sent, time.monotonic(), r.json()["Value"]
 
-    async def _mount_moving(self, client) -> bool:
-        return bool(await self._get(client, "telescope/0/slewing")) or bool(
-            await self._get(client, "telescope/0/ispulseguiding")
-        )
-
-    async def _run(self) -> None:
+    async def _mount(self) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
             while not self._stop:
-                t = time.monotonic()
-                before = await self._mount_moving(client)
-                cams = {}
+                # Slewing, then guiding: "moving" if either held between the first send and
+                # the second answer — the reading spans both requests.
+                s1, _, slewing = await self._read(client, "telescope/0/slewing")
+                _, r2, guiding = await self._read(client, "telescope/0/ispulseguiding")
+                self.observed.mount.append(Reading(s1, r2, bool(slewing) or bool(guiding)))
+
+    async def _cameras(self) -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            while not self._stop:
                 for n in range(self.cameras):
                     # 2 = CameraState.EXPOSING: the shutter is open.
-                    cams[n] = int(await self._get(client, f"camera/{n}/camerastate")) == 2
-                after = await self._mount_moving(client)
-                self.observed.samples.append((t, before, cams, after))
+                    s, r, state = await self._read(client, f"camera/{n}/camerastate")
+                    self.observed.cameras[n].append(Reading(s, r, int(state) == 2))
                 await asyncio.sleep(0.01)
 
     async def __aenter__(self) -> Observed:
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._mount()), asyncio.create_task(self._cameras())]
         return self.observed
 
     async def __aexit__(self, *exc) -> None:
         self._stop = True
-        await self._task
+        await asyncio.gather(*self._tasks)
 
 
 def log_overlaps(log: SyncLog) -> list[tuple[str, str, float]]:

@@ -6,7 +6,7 @@ import asyncio
 
 import astropy.units as u
 import pytest
-from sync_helpers import log_overlaps
+from sync_helpers import SimPoller, log_overlaps
 
 from obshub.devices.interfaces.mount import GuideDirection
 from obshub.sync import Accounting, MountCoordinator, SyncError, SyncLog
@@ -64,17 +64,22 @@ async def test_loose_starts_frames_that_end_before_the_motion(station3):
     assert log_overlaps(coord.log) == []
 
 
-async def test_baseline_dither_spoils_the_open_frame_and_it_is_not_counted(station3):
+async def test_baseline_dither_spoils_the_open_frame_and_it_is_not_counted(station3, sim3):
     coord = coordinator(station3, "independent")
-    a = asyncio.create_task(coord.expose("imaging", 1.5))
-    await until(lambda: "main.imaging" in coord.status()["exposing"])
-    await coord.dither(0.3 * u.s)
-    frame = await a
+    # The poller is the same as the runs' overlap check: here it must see the overlap.
+    async with SimPoller(sim3.address) as observed:
+        a = asyncio.create_task(coord.expose("imaging", 3.0))
+        await until(lambda: "main.imaging" in coord.status()["exposing"])
+        await asyncio.sleep(0.2)
+        await coord.dither(1.0 * u.s)
+        frame = await a
+    assert 0 in {cam for cam, _ in observed.overlaps()}
+    assert log_overlaps(coord.log) != []
     assert frame.spoiled and not frame.counted
     assert "dither" in frame.reason
     assert frame.header_keywords()["SYNCSPOL"][0] is True
     tally = Accounting(coord.log).per_camera()["main.imaging"]
-    assert tally.spoiled == pytest.approx(1.5) and tally.exposing == 0
+    assert tally.spoiled == pytest.approx(3.0) and tally.exposing == 0
     assert tally.spoiled_frames == 1
 
 
