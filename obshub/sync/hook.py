@@ -20,6 +20,7 @@ import astropy.units as u
 
 from obshub.sync.coordinator import MountCoordinator, SyncError
 from obshub.sync.log import SyncLog
+from obshub.sync.multimount import MultiMount, check_cooperation
 from obshub.sync.state import Lease, MotionRequest
 
 if TYPE_CHECKING:
@@ -43,9 +44,11 @@ class StationSync:
         coordinators: Mapping[str, MountCoordinator],
         *,
         urgent_kinds: Iterable[str] = (),
+        station: Station | None = None,
     ):
         self.coordinators = dict(coordinators)
         self.urgent_kinds = frozenset(urgent_kinds)
+        self.station = station
 
     @classmethod
     def from_station(
@@ -63,7 +66,7 @@ class StationSync:
             name: MountCoordinator.from_station(station, name, policy=policy, log=log, **kwargs)
             for name in station.mounts
         }
-        return cls(coords, urgent_kinds=urgent_kinds)
+        return cls(coords, urgent_kinds=urgent_kinds, station=station)
 
     @property
     def log(self) -> SyncLog:
@@ -76,6 +79,20 @@ class StationSync:
             raise SyncError(
                 f"no coordinator for mount {mount!r} (known: {', '.join(self.coordinators)})"
             ) from None
+
+    def together(self, mounts: Iterable[str], **kwargs: Any) -> MultiMount:
+        """The mounts as a :class:`~obshub.sync.multimount.MultiMount`, on these coordinators
+        (one coordinator per mount: frames started together still respect the executor).
+
+        Raises
+        ------
+        SyncError
+            Unknown mounts, or mounts the station file does not let cooperate.
+        """
+        names = list(mounts)
+        if self.station is not None:
+            check_cooperation(self.station, names)
+        return MultiMount([self.coordinator(m) for m in names], log=self.log, **kwargs)
 
     @contextlib.asynccontextmanager
     async def mount_motion(self, mount: str, kind: str) -> AsyncIterator[MotionRequest]:

@@ -120,6 +120,30 @@ async def check_clock(address: str, samples: int = 4, timeout: float = 2.0) -> C
     return ClockCheck(host, (lo + hi) / 2 * 1000, (hi - lo) / 2 * 1000, "http-date", n)
 
 
+def check_cooperation(station: Station, mounts: Sequence[str]) -> None:
+    """Raise unless every pair of ``mounts`` may observe together (``cooperates_with``).
+
+    Raises
+    ------
+    SyncError
+        Naming unknown mounts, or the line to add to the station file.
+    """
+    unknown = [m for m in mounts if m not in station.mounts]
+    if unknown:
+        raise SyncError(
+            f"{station.name}: no mount(s) {', '.join(unknown)} (known: {', '.join(station.mounts)})"
+        )
+    for i, a in enumerate(mounts):
+        for b in mounts[i + 1 :]:
+            ca = station.mounts[a].config.cooperates_with
+            cb = station.mounts[b].config.cooperates_with
+            if b not in ca and a not in cb:
+                raise SyncError(
+                    f"{station.name}: mounts {a!r} and {b!r} may not observe together: "
+                    f"add cooperates_with: [{b}] to mount {a!r} in the station file"
+                )
+
+
 def _address(camera: Any) -> str | None:
     transport = getattr(camera, "transport", None)
     return getattr(transport, "address", None)
@@ -179,20 +203,7 @@ class MultiMount:
             Unknown mounts, or two mounts that do not list each other as cooperating.
         """
         names = list(mounts) if mounts is not None else list(station.mounts)
-        unknown = [m for m in names if m not in station.mounts]
-        if unknown:
-            raise SyncError(
-                f"{station.name}: no mount(s) {', '.join(unknown)} (known: {', '.join(station.mounts)})"
-            )
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                ca = station.mounts[a].config.cooperates_with
-                cb = station.mounts[b].config.cooperates_with
-                if b not in ca and a not in cb:
-                    raise SyncError(
-                        f"{station.name}: mounts {a!r} and {b!r} may not observe together: "
-                        f"add cooperates_with: [{b}] to mount {a!r} in the station file"
-                    )
+        check_cooperation(station, names)
         log = log if log is not None else SyncLog()
         coords = [MountCoordinator.from_station(station, m, policy=policy, log=log) for m in names]
         return cls(coords, log=log, **kwargs)

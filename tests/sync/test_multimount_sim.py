@@ -15,7 +15,7 @@ from sync_helpers import prepare
 import obshub.sync.multimount as mm_module
 from obshub.sim.stations import alpaca_station
 from obshub.station import Station, parse_station
-from obshub.sync import MultiMount, SyncError, check_clock
+from obshub.sync import MultiMount, StationSync, SyncError, check_clock
 
 SKEW_BOUND_MS = 250.0
 
@@ -85,12 +85,23 @@ async def test_two_mounts_start_together_and_record_their_skew(station2, tmp_pat
     assert set(group.report()["skews_ms"]) == {"east.imaging", "west.imaging"}
 
 
+async def test_together_shares_the_executors_coordinators(station2):
+    sync = StationSync.from_station(station2)
+    group = sync.together(["east", "west"])
+    assert group.coordinators == [sync.coordinator("east"), sync.coordinator("west")]
+    frames = await group.expose_together({"east.imaging": 0.5, "west.imaging": 0.8})
+    assert [round(f.duration, 3) for f in frames] == [0.5, 0.8]
+    assert len(sync.log.exposures()) == 2  # the executor's log has them
+
+
 async def test_mounts_must_be_declared_cooperating(sims):
     st = Station(parse_station(two_mounts(sims[0].address, sims[1].address, cooperate=False)))
     with pytest.raises(SyncError, match="add cooperates_with: \\[west\\] to mount 'east'"):
         MultiMount.from_station(st, ["east", "west"])
     with pytest.raises(SyncError, match="no mount"):
         MultiMount.from_station(st, ["east", "north"])
+    with pytest.raises(SyncError, match="may not observe together"):
+        StationSync.from_station(st).together(["east", "west"])
 
 
 async def test_http_date_clock_check_brackets_the_true_offset(sims, monkeypatch):
