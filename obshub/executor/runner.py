@@ -172,6 +172,9 @@ class BlockRunner:
             status, reason = exc.status, exc.reason
         except ObshubError as exc:
             status, reason = "failed", str(exc)
+        except Exception as exc:  # a bug must still leave the station closed and a reason
+            log.exception("block %s: internal error", self.block.name)
+            status, reason = "failed", f"internal error: {exc!r}"
         except asyncio.CancelledError:
             self.record("run_ended", status="stopped", reason="cancelled")
             with contextlib.suppress(Exception):
