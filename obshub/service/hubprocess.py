@@ -33,25 +33,36 @@ def port_busy(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def kill_tree(proc: subprocess.Popen, grace: float = 15.0) -> None:
-    """Stop a process politely, then kill whatever it started that is still running."""
+def kill_tree(proc: subprocess.Popen, grace: float = 20.0) -> list[str]:
+    """Stop a process politely, then kill whatever it started that is still running.
+
+    Returns
+    -------
+    list of str
+        The command lines that did not stop by themselves (empty after a clean stop).
+    """
     try:
         tree = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         tree = []
+    forced: list[str] = []
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
+            forced.append(" ".join(map(str, proc.args)))
             proc.kill()
             proc.wait(5)
-    for p in tree:
+    _, alive = psutil.wait_procs(tree, timeout=5)
+    for p in alive:
         try:
+            forced.append(" ".join(p.cmdline()))
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(tree, timeout=5)
+    psutil.wait_procs(alive, timeout=5)
+    return forced
 
 
 @dataclass
@@ -102,14 +113,15 @@ class HubProcess:
             self.tokens[key] = r.json()["token"]
         return self.tokens[key]
 
-    def stop(self) -> None:
-        kill_tree(self.proc)
+    def stop(self) -> list[str]:
+        """Stop the hub and everything it started; returns what had to be killed."""
+        return kill_tree(self.proc)
 
 
 def start_hub(
     root: Path, stations: list[Path], env: dict[str, str] | None = None, timeout: float = 120.0
 ) -> HubProcess:
-    """Start JupyterHub with ``hub_config/jupyterhub_config.py`` on free ports under ``root``.
+    """Start the hub as ``obshub hub`` does, on free ports under ``root``.
 
     Raises
     ------
@@ -147,10 +159,10 @@ def start_hub(
         "OBSHUB_BOOTSTRAP_TOKEN": token,
         **(env or {}),
     }
-    jupyterhub = Path(sys.executable).parent / "jupyterhub"
+    stations_args = [a for s in stations for a in ("--station", str(s))]
     with open(root / "hub.log", "wb") as out:
         proc = subprocess.Popen(
-            [str(jupyterhub), "-f", str(CONFIG)],
+            [sys.executable, "-m", "obshub.cli.main", "hub", *stations_args, "--port", str(port)],
             cwd=root,
             env=full,
             stdout=out,

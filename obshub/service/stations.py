@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -52,6 +53,7 @@ class Site:
     _status_at: float = 0.0
     _status_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _refresher: asyncio.Task | None = None
+    status_json: bytes = b"{}"
 
     @property
     def config(self) -> StationConfig:
@@ -126,6 +128,8 @@ class Site:
         snap = await self.station.status()
         snap["site_id"] = self.id
         snap["read_at"] = time.time()
+        # Encoded once per read, not once per reader: a station's status is a big document.
+        self.status_json = json.dumps(snap, default=str, allow_nan=False).encode()
         self._status, self._status_at = snap, time.monotonic()
 
 

@@ -69,4 +69,6 @@ def hub(alpaca_sim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     try:
         yield hub
     finally:
-        hub.stop()
+        forced = hub.stop()
+    # `obshub hub` stopped on SIGTERM with its hub, proxy and services: nothing left to kill.
+    assert not forced, f"processes that did not stop by themselves: {forced}"
