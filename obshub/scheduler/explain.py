@@ -35,17 +35,16 @@ def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
             parts.append(f"{site}: its window does not overlap the night")
             continue
         failing = []
-        horizon = q["above_horizon"][row, lo:hi]
+        horizon = q.row("above_horizon", row)[lo:hi]
         if not horizon.any():
             failing.append(
-                f"never above the horizon (max altitude {q['altitude'][row, lo:hi].max():.1f}°)"
+                f"never above the horizon (max altitude {q.row('altitude', row)[lo:hi].max():.1f}°)"
             )
         for cls in ALL:
             c = req.constraint(cls)
             if c is None:
                 continue
-            vals = q[cls.quantity]
-            vals = vals[row, lo:hi] if cls.per_target else vals[lo:hi]
+            vals = q.row(cls.quantity, row)[lo:hi]
             if not c.ok(vals).any():
                 finite = vals[np.isfinite(vals)]
                 rng = f" (tonight {finite.min():.2f}–{finite.max():.2f})" if len(finite) else ""
@@ -64,8 +63,7 @@ def _never_visible_detail(p: Problem, u: Unit, ks: np.ndarray) -> str:
                     c = req.constraint(cls)
                     if c is None:
                         continue
-                    vals = q[cls.quantity]
-                    vals = vals[row, lo:hi] if cls.per_target else vals[lo:hi]
+                    vals = q.row(cls.quantity, row)[lo:hi]
                     w = np.nonzero(c.ok(vals))[0]
                     if len(w) < hi - lo:
                         a, b = sn.i0 + lo + w[0], sn.i0 + lo + w[-1]

@@ -292,7 +292,9 @@ class Problem:
         """Grid index → ``HH:MM`` UTC, without building a Time."""
         from datetime import timedelta
 
-        return (self.grid.t0.datetime + timedelta(seconds=float(i) * self.step_s)).strftime("%H:%M")
+        if not hasattr(self, "_t0_dt"):
+            self._t0_dt = self.grid.t0.utc.datetime
+        return (self._t0_dt + timedelta(seconds=float(i) * self.step_s)).strftime("%H:%M")
 
     def altitude(self, u: Unit, k: int, i) -> np.ndarray:
         """Target altitude (deg) of ``u`` at global indices ``i`` at telescope ``k``'s site."""

@@ -59,7 +59,9 @@ class InstrumentCaps:
 
     port: str
     kind: str = "imaging"
-    filters: tuple[str, ...] = ()
+    filters: tuple[str, ...] | None = (
+        None  # None: a wheel whose names come from the device; (): no wheel
+    )
     fov_deg: float | None = None
 
 
@@ -94,7 +96,7 @@ class Telescope:
 
     id: str
     site: Site
-    instruments: tuple[InstrumentCaps, ...] = (InstrumentCaps("imaging"),)
+    instruments: tuple[InstrumentCaps, ...] = (InstrumentCaps("imaging"),)  # any filter
     slew_rate: float = 3.0
     settle_s: float = 10.0
     filter_change_s: float = 5.0
@@ -118,9 +120,9 @@ class Telescope:
         if not ports:
             return f"no {kind} port"
         for p in ports:
-            if not filters or not p.filters or filters <= set(p.filters):
+            if not filters or p.filters is None or filters <= set(p.filters):
                 return None
-        have = sorted({f for p in ports for f in p.filters})
+        have = sorted({f for p in ports for f in p.filters or ()})
         return f"filters {sorted(filters - set(have))} missing (has {have})"
 
     def with_downtime(self, *extra: Downtime) -> Telescope:
@@ -158,7 +160,11 @@ def telescopes_from_station(
             fov = None
             if p.focal_length:
                 fov = math.degrees(2 * math.atan(_NOMINAL_SENSOR_MM / 2 / p.focal_length))
-            filters = tuple(p.filter_wheel.filters or ()) if p.filter_wheel else ()
+            filters = None
+            if p.filter_wheel is None:
+                filters = ()
+            elif p.filter_wheel.filters:
+                filters = tuple(p.filter_wheel.filters)
             instruments.append(InstrumentCaps(p.name, p.kind.value, filters, fov))
         out.append(
             Telescope(

@@ -176,6 +176,24 @@ class Quantities:
             self._c[key] = self._compute(key)
         return self._c[key]
 
+    def row(self, key: str, row: int) -> np.ndarray:
+        """One target's values over the night, computing only that row when not cached."""
+        n = self.night
+        if key in self._c or key in ("sun_altitude", "moon_illumination", "sin_altitude"):
+            v = self[key]
+            return v if v.ndim == 1 else v[row]
+        sin_alt = self["sin_altitude"][row]
+        alt = np.degrees(np.arcsin(np.clip(sin_alt, -1.0, 1.0)))
+        if key == "altitude":
+            return alt
+        if key == "airmass":
+            with np.errstate(divide="ignore"):
+                return np.where(sin_alt > 0, 1.0 / np.where(sin_alt > 0, sin_alt, 1.0), np.inf)
+        if key in ("moon_separation", "sky_brightness", "azimuth", "above_horizon"):
+            sub = Quantities(n, self.ri[row : row + 1], self.di[row : row + 1])
+            return sub[key][0]
+        raise KeyError(key)
+
     def _compute(self, key: str) -> np.ndarray:
         n = self.night
         if key == "altitude":
