@@ -136,6 +136,28 @@ def merge_plans(plans: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+FINISHED = {"done", "completed", "failed", "aborted", "skipped", "cancelled"}
+
+
+def running_now(
+    plan: dict[str, Any], station: str | None = None, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """The block under way now (at ``station``'s site when given), as ``observing`` info."""
+    now = now or datetime.now(UTC)
+    for b in plan.get("blocks", []):
+        if str(b.get("state")) in FINISHED or not b["start_dt"] <= now < b["end_dt"]:
+            continue
+        if station and b.get("site") and str(b["site"]) != station:
+            continue
+        return {
+            "target": b.get("target"),
+            "owner": b.get("owner") or None,
+            "telescope": b.get("telescope"),
+            "progress": f"until {b['end_dt'].strftime('%H:%M')} UTC",
+        }
+    return None
+
+
 def options(plan: dict[str, Any], key: str) -> list[str]:
     """The filter choices for ``key`` (site, telescope or owner), ``All`` first."""
     seen = {

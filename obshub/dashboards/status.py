@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +12,11 @@ import ipywidgets as w
 from astropy.coordinates import Angle
 
 from obshub.dashboards.live import LiveLoop
+from obshub.dashboards.plan import normalise_plan, running_now
 from obshub.dashboards.sources import Source, source_from_env
 from obshub.dashboards.style import CSS, badge, esc, value
+
+log = logging.getLogger(__name__)
 
 KIND_ORDER = [
     "safetymonitor",
@@ -291,8 +295,13 @@ class StatusDashboard:
         Seconds between refreshes.
     """
 
+    #: Seconds between plan reads (for "what runs now"): plans change slowly.
+    plan_every = 30.0
+
     def __init__(self, source: Source | None = None, interval: float = 3.0):
         self.source = source or source_from_env()
+        self._plan: dict[str, Any] | None = None
+        self._plan_at = -1e9
         self.views: dict[str, StationView] = {}
         self.stations = w.VBox()
         self.clock = w.HTML()
@@ -311,9 +320,24 @@ class StatusDashboard:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
+    async def _current_plan(self) -> dict[str, Any] | None:
+        if time.monotonic() - self._plan_at >= self.plan_every:
+            self._plan_at = time.monotonic()
+            try:
+                raw = await self.source.plan()
+                self._plan = None if raw is None else normalise_plan(raw)
+            except Exception as exc:  # status must not go stale because of the plan
+                log.debug("plan unreadable for the status page: %s", exc)
+                self._plan = None
+        return self._plan
+
     async def update(self) -> None:
         snaps = await self.source.stations()
+        plan = await self._current_plan()
         for s in snaps:
+            if not s.get("observing") and plan is not None:
+                single = len(snaps) == 1
+                s["observing"] = running_now(plan, None if single else str(s.get("station")))
             name = str(s.get("station"))
             if name not in self.views:
                 self.views[name] = StationView()

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ipywidgets as w
-from bokeh.models import ColumnDataSource, HoverTool, LinearAxis, Range1d, Span
+from bokeh.models import (
+    ColumnDataSource,
+    DatetimeTickFormatter,
+    HoverTool,
+    LinearAxis,
+    Range1d,
+    Span,
+)
 from bokeh.plotting import figure
 
 from obshub.dashboards.plan import REPORT_FIELDS
@@ -176,4 +183,7 @@ def history_figure(t_ms: list[float], alt: list[float], cloud: list[float]) -> A
     )
     fig.legend.location = "top_left"
     fig.yaxis[0].axis_label = "altitude °"
+    fig.xaxis.formatter = DatetimeTickFormatter(
+        milliseconds="%H:%M:%S", seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M"
+    )
     return fig

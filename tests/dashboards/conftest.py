@@ -39,8 +39,13 @@ def dashboard_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     return {"plan": plan, "report": report, "frames": frames}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Debian's chromium through Playwright's sync API.
+
+    Module-scoped: the sync API holds this thread's event loop while it runs, so async tests in
+    other modules must not share a session with it.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright

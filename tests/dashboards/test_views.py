@@ -89,3 +89,16 @@ def test_station_cards_show_safety_and_down_devices():
     assert 'data-key="main.ra">0:40:00<' in html
     assert "DOWN" in html and "timed out" in html
     assert "<b>M13</b> for ann on main" in html
+
+
+def test_running_now_comes_from_the_plan():
+    from datetime import timedelta
+
+    from obshub.dashboards.plan import running_now
+
+    plan = normalise_plan(sample_plan())
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    on = running_now(plan, "Demo Observatory", now)
+    assert on is not None and on["target"] in ("M57", "M31")
+    assert running_now(plan, "Elsewhere", now) is None
+    assert running_now(plan, None, now + timedelta(days=1)) is None
