@@ -161,6 +161,9 @@ class MultiMount:
     trust_ms
         Use the cameras' own start times for the skew only if their host's clock is known
         to this many milliseconds.
+    compensate
+        Learn each camera's start latency (from the skews measured on the device clock) and
+        tell it to start that much earlier next time.
     """
 
     def __init__(
@@ -169,12 +172,16 @@ class MultiMount:
         *,
         log: SyncLog | None = None,
         trust_ms: float = 20.0,
+        compensate: bool = True,
     ):
         if not coordinators:
             raise SyncError("MultiMount needs at least one mount")
         self.coordinators = list(coordinators)
         self.log = log if log is not None else self.coordinators[0].log
         self.trust_ms = trust_ms
+        self.compensate = compensate
+        #: Learnt start latency per camera, ms (how late it starts after being told).
+        self.latency_ms: dict[str, float] = {}
         self.clocks: dict[str, ClockCheck] = {}
         self._owner: dict[str, MountCoordinator] = {}
         for c in self.coordinators:
@@ -293,17 +300,31 @@ class MultiMount:
             *(
                 self._owner[c].start_reserved(
                     lease,
-                    start_at=t0,
+                    start_at=t0 - self.latency_ms.get(c, 0.0) / 1000,
                     light=light,
                     skew=self._skew_fn(t0, self._owner[c].cameras[c]),
                 )
                 for c, lease in zip(wanted, leases, strict=True)
             )
         )
+        for f in frames:
+            self._learn(f)
         if out_dir is not None:
             for f in frames:
                 await self._save(f, Path(out_dir), contexts.get(f.camera, {}), object, t0)
         return list(frames)
+
+    def _learn(self, frame: SyncedFrame) -> None:
+        skew = frame.record.skew_ms
+        if not self.compensate or skew is None or frame.image is None:
+            return
+        if self.skew_source(frame.camera) != "device":
+            return
+        # The skew measured is relative to when the camera was told to start; what it was
+        # told already includes the latency learnt so far.
+        measured = skew + self.latency_ms.get(frame.camera, 0.0)
+        old = self.latency_ms.get(frame.camera)
+        self.latency_ms[frame.camera] = measured if old is None else 0.5 * old + 0.5 * measured
 
     def _name(self, camera: str) -> str:
         for c in self.coordinators:
@@ -359,4 +380,5 @@ class MultiMount:
         return {
             "clocks": {a: asdict(c) for a, c in self.clocks.items()},
             "skews_ms": skews,
+            "latency_ms": {c: round(v, 2) for c, v in self.latency_ms.items()},
         }

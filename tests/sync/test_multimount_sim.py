@@ -82,7 +82,12 @@ async def test_two_mounts_start_together_and_record_their_skew(station2, tmp_pat
     log = group.log
     assert len(log.clocks()) == 2
     assert all(r.skew_ms is not None for r in log.exposures())
-    assert set(group.report()["skews_ms"]) == {"east.imaging", "west.imaging"}
+    report = group.report()
+    assert set(report["skews_ms"]) == {"east.imaging", "west.imaging"}
+    # The start latency learnt from these frames is used for the next ones.
+    assert set(report["latency_ms"]) == {"east.imaging", "west.imaging"}
+    again = await group.expose_together(0.5)
+    assert all(abs(f.record.skew_ms) < SKEW_BOUND_MS for f in again)
 
 
 async def test_together_shares_the_executors_coordinators(station2):
