@@ -33,7 +33,13 @@ from astropy.io import fits
 from astropy.time import Time
 
 from obshub.devices.interfaces import CameraState
-from obshub.errors import DeviceError, InvalidValue, NotImplementedByDevice, ObshubError
+from obshub.errors import (
+    ConfigError,
+    DeviceError,
+    InvalidValue,
+    NotImplementedByDevice,
+    ObshubError,
+)
 from obshub.executor.blocks import Block, DomeControl, OnUnsafe, PlannedFrame, plan_frames
 from obshub.executor.meridian import decide, hour_angle
 from obshub.executor.motion import LocalMotion, MotionCoordinator
@@ -115,7 +121,10 @@ class BlockRunner:
         self.store = store
         self.out_dir = Path(out_dir)
         self.motion = motion or LocalMotion()
-        self.unit, self.inst = station.instrument(block.instrument)
+        try:
+            self.unit, self.inst = station.instrument(block.instrument)
+        except KeyError as exc:
+            raise ConfigError(f"block {block.name!r}", [("instrument", exc.args[0])]) from None
         self.plan = plan_frames(block)
         self.block_id: int | None = None
         self.state = BlockState()
