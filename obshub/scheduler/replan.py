@@ -184,6 +184,44 @@ class Scheduler:
                 self.dispatcher.place(ui, not_before=nb)
         self._changed()
 
+    def what_if(
+        self,
+        *,
+        add: list[Request] = (),
+        remove: list[str] = (),
+        downtime: dict[str, list[Downtime]] | None = None,
+        time_limit: float = 0.0,
+    ) -> Plan:
+        """The plan tonight would have with other requests or downtime; this plan is untouched.
+
+        Parameters
+        ----------
+        add, remove
+            Requests to add, request ids to drop.
+        downtime
+            Extra downtime by telescope id.
+        time_limit
+            Seconds of CP-SAT after the dispatcher (0: dispatcher only).
+        """
+        import copy
+
+        from obshub.scheduler.schedule import schedule
+
+        tels = [t.with_downtime(*(downtime or {}).get(t.id, [])) for t in self.problem.telescopes]
+        reqs = [r for r in self.problem.requests if r.id not in set(remove)] + list(add)
+        now = self.problem.time(self.problem.now_idx) if self.problem.now_idx else None
+        plan, _ = schedule(
+            reqs,
+            tels,
+            self.problem.night,
+            fairshare=copy.deepcopy(self.problem.fairshare),
+            now=now,
+            optimize=time_limit > 0,
+            time_limit=time_limit or 1.0,
+            step_s=self.problem.step_s,
+        )
+        return plan
+
     # ------------------------------------------------------------------ events
 
     def mark_done(self, uid: str) -> None:

@@ -53,3 +53,30 @@ def test_schedule_text_and_bad_file(tmp_path):
     r = _run("examples/demo-station.yaml", str(bad))
     assert r.returncode == 1
     assert "requests[0].priority" in r.stderr
+
+
+def test_schedule_two_stations_network_and_plot(tmp_path):
+    from obshub.sim.stations import alpaca_station, write_station
+
+    south = alpaca_station(
+        "127.0.0.1:5556",
+        name="South Station",
+        site={"name": "x", "latitude": -31.27, "longitude": 149.06, "elevation": 1165.0},
+    )
+    path = write_station(south, tmp_path / "south.yaml")
+    png = tmp_path / "plan.png"
+    r = _run(
+        "examples/demo-station.yaml",
+        str(path),
+        "examples/requests/demo-night.yaml",
+        "--json",
+        "--time-limit",
+        "1",
+        "--plot",
+        str(png),
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["telescopes"] == ["Demo-Observatory/main", "South-Station/main"]
+    assert "acrux-from-france" in {e["request"] for e in doc["entries"]}  # seen from Australia
+    assert png.stat().st_size > 1000

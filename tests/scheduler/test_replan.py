@@ -160,3 +160,16 @@ async def test_optimiser_result_dropped_if_an_event_came_first():
     stats = await task
     assert stats["adopted"] is False
     _valid(s)
+
+
+def test_what_if_leaves_the_plan_alone(sched):
+    s = sched
+    before = s.plan.to_dict()["entries"]
+    t0 = s.problem.time(s.problem.nights[OHP.name].i0)
+    from obshub.scheduler.telescopes import Downtime
+
+    alt = s.what_if(downtime={"ohp/t1": [Downtime(t0, t0 + 24 * u.hour, "maintenance")]})
+    assert not [e for e in alt.entries if e.telescope == "ohp/t1"]
+    more = s.what_if(add=[request("extra", 150, 30, priority=10)], remove=["r0"])
+    assert "r0" not in {e.request for e in more.entries} | {x.request for x in more.unscheduled}
+    assert s.plan.to_dict()["entries"] == before
