@@ -147,9 +147,14 @@ def optimize_decomposed(
     *,
     time_limit: float = 10.0,
     locked: set[int] | None = None,
-    rounds: int = 1,
+    rounds: int = 3,
+    candidates: int | None = 100,
 ) -> tuple[list[Placement], dict]:
     """Large networks: re-optimise one telescope at a time, the others held fixed.
+
+    ``candidates`` bounds the unplaced units offered to each telescope's model (the densest in
+    weight per step that can start there): the rest could only fill crumbs and would slow the
+    solver down.
 
     One CP-SAT model over every unit and telescope stops scaling at a few thousand intervals
     (presolve alone eats the time limit); a telescope's own model has a few hundred and solves
@@ -159,17 +164,36 @@ def optimize_decomposed(
     t0 = time.perf_counter()
     current = list(hint)
     n = len(problem.telescopes)
-    per = time_limit / max(1, n * rounds)
+    per = time_limit / max(1, n)
     steps = []
     for _ in range(rounds):
+        start_round = _weight(problem, current)
         for k in range(n):
             if time.perf_counter() - t0 > time_limit:
                 break
             before = _weight(problem, current)
-            better, st = optimize(problem, current, time_limit=per, locked=locked, only={k})
+            units = None
+            if candidates is not None:
+                placed = {pl.unit: pl for pl in current}
+                mine = [ui for ui, pl in placed.items() if k in pl.telescopes]
+                free = [
+                    ui
+                    for ui, un in enumerate(problem.units)
+                    if ui not in placed
+                    and problem.capable[un.req, k]
+                    and un.excluded is None
+                    and len(problem.unit_starts(un, k))
+                ]
+                free.sort(key=lambda ui: -problem.units[ui].weight / problem.units[ui].length)
+                units = mine + free[:candidates]
+            better, st = optimize(
+                problem, current, time_limit=per, locked=locked, only={k}, units=units
+            )
             if _weight(problem, better) > before + 1e-9:
                 current = better
             steps.append(st["status"])
+        if _weight(problem, current) <= start_round + 1e-9 or time.perf_counter() - t0 > time_limit:
+            break  # a full round without gain: every telescope is locally optimal
     stats = {
         "status": "decomposed",
         "steps": steps,
