@@ -1,7 +1,8 @@
 """Nights and frames: FITS files under ``$OBSHUB_FRAMES_DIR/<site>/<night>/``.
 
-A frame belongs to the user named in its ``OWNER`` keyword (the executor and the service's own
-exposures write it) and to the project in ``PROJECT``. An observer sees their own frames and
+A frame belongs to the user named in its ``OWNER`` keyword (the service's own exposures write
+it) and to the project in ``PROJECT``; a frame without ``OWNER`` whose ``OBSBLOCK`` (written by
+the executor) names a submitted request belongs to that request's owner and project. An observer sees their own frames and
 those of projects they are a member of; a site owner and an administrator see all of a site's.
 """
 
@@ -37,6 +38,7 @@ def _header(path: str, mtime: float) -> dict[str, Any]:
     keep = (
         "OWNER",
         "PROJECT",
+        "OBSBLOCK",
         "OBJECT",
         "FILTER",
         "EXPTIME",
@@ -48,15 +50,38 @@ def _header(path: str, mtime: float) -> dict[str, Any]:
     return {k: h.get(k) for k in keep if k in h}
 
 
-def _frame(path: Path, site: Site, night: str, prefix: str) -> dict[str, Any]:
+def _request_owners(ctx: Context, site: Site) -> dict[str, tuple[str, str | None]]:
+    """Request id (the service's, and the request's own ``id``) → (owner name, project)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for r in ctx.db.list_requests(site.id, limit=100000):
+        who = (r["owner"].split(":", 1)[-1], r["project"])
+        out[r["id"]] = who
+        if isinstance(r["payload"], dict) and isinstance(r["payload"].get("id"), str):
+            out.setdefault(r["payload"]["id"], who)
+    return out
+
+
+def _frame(
+    path: Path,
+    site: Site,
+    night: str,
+    prefix: str,
+    owners: dict[str, tuple[str, str | None]] | None = None,
+) -> dict[str, Any]:
     st = path.stat()
     h = _header(str(path), st.st_mtime)
+    owner, project = h.get("OWNER"), h.get("PROJECT")
+    if owner is None and owners and h.get("OBSBLOCK") in owners:
+        # Written by the executor for a block made from a request: the request's owner.
+        owner, req_project = owners[h["OBSBLOCK"]]
+        project = project or req_project
     return {
         "night": night,
         "file": path.name,
         "size": st.st_size,
-        "owner": h.get("OWNER"),
-        "project": h.get("PROJECT"),
+        "owner": owner,
+        "project": project,
+        "block": h.get("OBSBLOCK"),
         "object": h.get("OBJECT"),
         "filter": h.get("FILTER"),
         "exptime": h.get("EXPTIME"),
@@ -87,10 +112,11 @@ def _frames(ctx: Context, caller: Principal, site: Site, night: str) -> list[dic
     if not d.is_dir():
         return []
     projects = ctx.db.projects_of(caller.name)
+    owners = _request_owners(ctx, site)
     out = []
     for p in sorted(d.iterdir()):
         if _FILE.match(p.name) and p.is_file():
-            f = _frame(p, site, night, ctx.settings.api_prefix)
+            f = _frame(p, site, night, ctx.settings.api_prefix, owners)
             if _may_see(ctx, caller, site, f, projects):
                 out.append(f)
     return out
@@ -133,7 +159,7 @@ async def download(site_id: str, night: str, filename: str, ctx: Ctx, caller: Ca
     path = _night_dir(ctx, site, night) / filename
     if not path.is_file() or path.is_symlink():
         raise ApiError(404, f"{site.id}/{night}: no frame {filename!r}", "filename", "not_found")
-    f = _frame(path, site, night, ctx.settings.api_prefix)
+    f = _frame(path, site, night, ctx.settings.api_prefix, _request_owners(ctx, site))
     if not _may_see(ctx, caller, site, f, ctx.db.projects_of(caller.name)):
         raise ApiError(
             403, f"{filename} is not {caller.name}'s and no project shares it", None, "forbidden"

@@ -152,3 +152,36 @@ async def test_plan_and_bad_token(standalone):
         await st.aclose()
     with pytest.raises(PermissionDenied):
         await RemoteStation.open(url=standalone["url"], token="wrong")
+
+
+def _executor_frame(night_dir: Path, block: str) -> None:
+    night_dir.mkdir(parents=True, exist_ok=True)
+    hdu = fits.PrimaryHDU(np.zeros((4, 4), dtype=np.uint16))
+    hdu.header["OBSBLOCK"] = block  # what the executor writes; no OWNER
+    hdu.writeto(night_dir / "M57_R_exec.fits", overwrite=True)
+
+
+async def test_executor_frames_belong_to_the_request_owner(standalone):
+    bob = await RemoteStation.open(url=standalone["url"], token=TOKENS["bob"])
+    alice = await RemoteStation.open(url=standalone["url"], token=TOKENS["alice"])
+    try:
+        req = await bob.submit(
+            {
+                "id": "bob-m57",
+                "target": {"name": "M 57", "ra": 283.4, "dec": 33.0},
+                "exposures": [{"filter": "R", "seconds": 5}],
+                "program": "nebulae",
+            }
+        )
+        assert req["payload"]["owner"] == "bob" and req["project"] == "nebulae"
+        _executor_frame(
+            standalone["root"] / "frames" / standalone["site"] / "2026-01-03", "bob-m57"
+        )
+        mine = await bob.frames("2026-01-03")
+        assert [(f["file"], f["owner"], f["project"]) for f in mine] == [
+            ("M57_R_exec.fits", "bob", "nebulae")
+        ]
+        assert await alice.frames("2026-01-03") == []
+    finally:
+        await bob.aclose()
+        await alice.aclose()
