@@ -460,6 +460,8 @@ class IndiConnection:
 
     def enable_blobs(self, device: str) -> None:
         """Have the server send ``device``'s BLOBs to us (as well as everything else)."""
+        if device in self._blob_devices:
+            return  # already asked; a reconnect asks again (connect_device)
         self._blob_devices.add(device)
         if self._connected:
             self._set_blob_mode(device)
