@@ -91,7 +91,7 @@ async def measure(station: Station, cams: dict[str, Any]) -> tuple[dict[str, flo
 
     async def loop(name: str) -> None:
         e = CAMERAS[name.split(".")[-1]][0]
-        for _ in range(3):
+        for _ in range(2):
             f = await coord.expose(name, e)
             r = f.record
             over[name].append(r.end - r.start - r.duration)
