@@ -1,7 +1,7 @@
 """A real JupyterHub (real proxy from npm, obshub as a managed service) on free loopback ports.
 
-Two sites are served from one alpaca-simulators process: ``club-site-a`` (the demo grants:
-olivia owns it, carl configures, alice and bob control its telescope ``main``, the ``club``
+Two sites are served from one alpaca-simulators process of these tests' own: ``club-site-a``
+(the demo grants: olivia owns it, carl configures, alice and bob control its telescope ``main``, the ``club``
 group views it) and ``other-site-b`` (no grants: the "other site" of everyone but the admin).
 """
 
@@ -37,21 +37,35 @@ class Hub(HubProcess):
         return httpx.Client(base_url=self.api, headers=headers, timeout=60)
 
 
-def _station(alpaca_sim, name: str, path: Path) -> Path:
+def _station(sim, name: str, path: Path) -> Path:
     from obshub.sim.stations import alpaca_station, write_station
 
-    doc = alpaca_station(alpaca_sim.address)
+    doc = alpaca_station(sim.address)
     doc["site"]["name"] = name
     return write_station(doc, path)
 
 
 @pytest.fixture(scope="session")
-def hub(alpaca_sim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def service_sim(alpaca_factory):
+    """A simulator of the service tests' own: they unpark, track and expose with it."""
+    return alpaca_factory()
+
+
+@pytest.fixture(scope="session")
+def service_station(service_sim, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from obshub.sim.stations import alpaca_station, write_station
+
+    d = tmp_path_factory.mktemp("service-station")
+    return write_station(alpaca_station(service_sim.address), d / "station.yaml")
+
+
+@pytest.fixture(scope="session")
+def hub(service_sim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     from obshub.service.hubsetup import demo_grants
 
     root = tmp_path_factory.mktemp("hub")
-    a = _station(alpaca_sim, "Club Site A", root / "site-a.yaml")
-    b = _station(alpaca_sim, "Other Site B", root / "site-b.yaml")
+    a = _station(service_sim, "Club Site A", root / "site-a.yaml")
+    b = _station(service_sim, "Other Site B", root / "site-b.yaml")
     env = {
         "OBSHUB_DEMO_PASSWORD": PASSWORD,
         "OBSHUB_IDLE_TIMEOUT": "3600",

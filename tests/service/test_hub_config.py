@@ -11,8 +11,8 @@ from obshub.service import scopes as S
 from obshub.service.hubprocess import CONFIG
 
 
-def _load(tmp_path, station_file, **env):
-    base = {"OBSHUB_HOME": str(tmp_path), "OBSHUB_STATIONS": str(station_file)}
+def _load(tmp_path, service_station, **env):
+    base = {"OBSHUB_HOME": str(tmp_path), "OBSHUB_STATIONS": str(service_station)}
     with mock.patch.dict(os.environ, {**base, **env}, clear=False):
         for k in ("OBSHUB_AUTH", "OBSHUB_SSL_CERT", "OBSHUB_HUB_DB_URL", "OBSHUB_BOOTSTRAP_TOKEN"):
             if k not in env:
@@ -21,10 +21,10 @@ def _load(tmp_path, station_file, **env):
         return loader.load_config()
 
 
-def test_native_club_config(tmp_path, station_file):
+def test_native_club_config(tmp_path, service_station):
     c = _load(
         tmp_path,
-        station_file,
+        service_station,
         OBSHUB_AUTH="native",
         OBSHUB_ADMINS="root1",
         OBSHUB_OBSERVERS="anna,ben",
@@ -51,10 +51,10 @@ def test_native_club_config(tmp_path, station_file):
     assert c.ConfigurableHTTPProxy.command[0].endswith("node_modules/.bin/configurable-http-proxy")
 
 
-def test_demo_config_with_executor_and_scheduler(tmp_path, station_file):
+def test_demo_config_with_executor_and_scheduler(tmp_path, service_station):
     c = _load(
         tmp_path,
-        station_file,
+        service_station,
         OBSHUB_EXECUTOR_CMD="obshub observe --service",
         OBSHUB_SCHEDULER_CMD="obshub schedule --serve",
     )

@@ -24,7 +24,7 @@ TOKENS = {"alice": "alice-token-123", "bob": "bob-token-456", "admin": "admin-to
 
 
 @pytest.fixture(scope="module")
-def standalone(station_file, tmp_path_factory):
+def standalone(service_station, tmp_path_factory):
     from obshub.sim.process import free_port
     from obshub.station import load_station
 
@@ -43,11 +43,11 @@ def standalone(station_file, tmp_path_factory):
     )
     from obshub.service.stations import slug
 
-    site = slug(load_station(station_file).site.name)
+    site = slug(load_station(service_station).site.name)
     port = free_port()
     env = {
         **os.environ,
-        "OBSHUB_STATIONS": str(station_file),
+        "OBSHUB_STATIONS": str(service_station),
         "OBSHUB_SERVICE_TOKENS": str(tokens),
         "OBSHUB_SERVICE_DB": f"sqlite:///{root / 'service.sqlite'}",
         "OBSHUB_FRAMES_DIR": str(root / "frames"),
