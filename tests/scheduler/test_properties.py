@@ -113,3 +113,66 @@ def test_random_instances_give_valid_complete_bounded_plans(inst):
     # the optimiser never loses value, and no plan beats the relaxation
     assert plan_value(problem, better) >= plan_value(problem, pls) - 1e-6
     assert plan_value(problem, better) <= upper_bound(problem) + 1e-6
+
+
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["close", "fault", "frame", "urgent", "normal"]),
+        st.floats(0, 1),  # when, as a fraction of the night
+        st.floats(0, 1),  # which telescope / unit / where in the sky
+        st.floats(0.5, 6),  # hours closed
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), events)
+def test_events_keep_the_plan_valid(seed, evs):
+    """Any sequence of events leaves a valid plan in which nothing new starts in the past."""
+    import numpy as np
+    from sched_helpers import random_requests
+
+    from obshub.scheduler.replan import Scheduler
+    from obshub.scheduler.requests import UnobservableRequest, Urgency
+
+    tels = [telescope("ohp/a", OHP), telescope("ohp/b", OHP), telescope("kitt/a", KITT)]
+    s = Scheduler(tels, random_requests(20, seed=seed, dec_range=(-20, 70)), NIGHT)
+    sn = s.problem.nights[OHP.name]
+    t_first = s.problem.time(sn.i0)
+    t_last = s.problem.time(s.problem.nights[KITT.name].i1)
+    span = (t_last - t_first).to(u.hour)
+    now = t_first
+    for i, (kind, when, which, hours) in enumerate(sorted(evs, key=lambda e: e[1])):
+        now = max(now, t_first + when * span)
+        before = {e.unit: e.start for e in s.plan.entries}
+        if kind == "close":
+            site = [OHP.name, KITT.name][int(which * 2) % 2]
+            s.site_closed(site, now, now + hours * u.hour, now=now)
+        elif kind == "fault":
+            s.telescope_fault(tels[int(which * 3) % 3].id, now, now + hours * u.hour, now=now)
+        elif kind == "frame" and s.plan.entries:
+            e = s.plan.entries[int(which * len(s.plan.entries)) % len(s.plan.entries)]
+            s.frame_failed(e.unit, max(now, e.start))
+        else:
+            rng = np.random.default_rng(i + seed)
+            r = Request(
+                f"ev{i}",
+                Target(f"ev{i}", float(rng.uniform(0, 360)), float(rng.uniform(-20, 70))),
+                (Exposure("R", 60, 3),),
+                constraints=(AltitudeConstraint(25), AtNightConstraint.twilight("nautical")),
+                priority=10,
+                urgency=Urgency.interrupt if kind == "urgent" else Urgency.normal,
+            )
+            try:
+                s.submit(r, now=now)
+            except UnobservableRequest:
+                pass
+        plan = s.plan
+        assert validate_plan(plan, s.problem.requests, s.problem.telescopes) == []
+        for e in plan.entries:
+            if e.unit not in before or before[e.unit] != e.start:  # moved or new
+                assert e.start >= now - 61 * u.s
+        units = {un.uid for un in s.problem.units}
+        assert {e.unit for e in plan.entries} | {x.unit for x in plan.unscheduled} == units
