@@ -10,6 +10,8 @@ Instances are generated here from fixed seeds:
   minutes of the scheduled blocks.
 * ``network`` — 2,000 requests on 10 telescopes at 4 sites spread in longitude: wall time, and
   value against the LP relaxation bound (``obshub.scheduler.bound``) solved to optimality.
+* ``visibility`` — observability cells (target × time) per second, obshub's numpy path against
+  one vectorised astropy AltAz transform, and the largest position difference between them.
 * ``urgent`` — 50 urgent requests inserted one at a time into the network plan during the
   night: p50/p99 latency of ``Scheduler.submit``.
 
@@ -210,6 +212,55 @@ def bench_single(n: int, time_limit: float) -> dict:
     }
 
 
+def bench_visibility(n_targets: int = 2000, n_astropy: int = 100) -> dict:
+    """Observability cells (target × time) per second: obshub's numpy path against astropy.
+
+    The astropy side is one vectorised AltAz transform (faster than astroplan's per-constraint
+    evaluation), on a subset of the targets so it stays short; the error is measured on it.
+    """
+    from astropy.coordinates import angular_separation
+
+    from obshub.scheduler.visibility import Ephemeris, SiteNight, TimeGrid
+
+    rng = np.random.default_rng(4)
+    ra = rng.uniform(0, 360, n_targets)
+    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n_targets)))
+    grid = TimeGrid.for_night(NIGHT, [SINGLE_SITE])
+    t0 = time.perf_counter()
+    night = SiteNight.compute(SINGLE_SITE, grid, Ephemeris.compute(grid))
+    t1 = time.perf_counter()
+    q = night.target_quantities(ra, dec)
+    alt = q["altitude"]
+    q["airmass"], q["cos_moon_separation"]  # what the benchmark constraints need
+    t2 = time.perf_counter()
+    cells = alt.size
+    times = night.times()
+    frame = AltAz(obstime=times[None, :], location=SINGLE_SITE.location)
+    t3 = time.perf_counter()
+    ref = SkyCoord(ra[:n_astropy] * u.deg, dec[:n_astropy] * u.deg)[:, None].transform_to(frame)
+    t4 = time.perf_counter()
+    err = angular_separation(
+        np.radians(q["azimuth"][:n_astropy]), np.radians(alt[:n_astropy]), ref.az.rad, ref.alt.rad
+    )
+    err = np.degrees(err) * 3600
+    numpy_rate = cells / (t2 - t1)
+    astropy_rate = ref.size / (t4 - t3)
+    log(
+        f"visibility: numpy {numpy_rate:.2e} cells/s, astropy {astropy_rate:.2e} cells/s, "
+        f"max error {err.max():.2f}″ (Sun/Moon for the night {t1 - t0:.2f} s)"
+    )
+    return {
+        "targets": n_targets,
+        "times": int(alt.shape[1]),
+        "sun_moon_seconds": round(t1 - t0, 3),
+        "numpy_cells_per_s": float(f"{numpy_rate:.3g}"),
+        "astropy_cells_per_s": float(f"{astropy_rate:.3g}"),
+        "speedup_vs_astropy": round(numpy_rate / astropy_rate, 1),
+        "max_error_arcsec": round(float(err.max()), 3),
+        "median_error_arcsec": round(float(np.median(err)), 3),
+    }
+
+
 def network_telescopes() -> list[Telescope]:
     tels = []
     for i in range(10):
@@ -304,6 +355,7 @@ def main() -> int:
     args = ap.parse_args()
     n_single, n_net, n_urgent = (100, 300, 10) if args.quick else (400, 2000, 50)
     warm_up()
+    visibility = bench_visibility()
     single = bench_single(n_single, time_limit=10.0)
     network, sched = bench_network(n_net, time_limit=10.0)
     urgent = bench_urgent(sched, n_urgent)
@@ -313,8 +365,11 @@ def main() -> int:
         "network_quality_vs_bound": network["network_quality_vs_bound"],
         "network_seconds": network["network_seconds"],
         "urgent_insert_p99_ms": urgent["p99_ms"],
+        "visibility_speedup_vs_astropy": visibility["speedup_vs_astropy"],
+        "visibility_max_error_arcsec": visibility["max_error_arcsec"],
         "single": single,
         "network": network,
+        "visibility": visibility,
         "urgent": urgent,
     }
     print(json.dumps(result))
