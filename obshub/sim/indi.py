@@ -32,6 +32,7 @@ DRIVERS: dict[str, str] = {
     "Rotator Simulator": "indi_simulator_rotator",
     "Weather Simulator": "indi_simulator_weather",
     "Guide Simulator": "indi_simulator_guide",
+    "Light Panel Simulator": "indi_simulator_lightpanel",
 }
 CCD_SETTINGS = {
     "SIM_XRES": 1280,
@@ -255,6 +256,7 @@ def indi_station(
             }
         ],
         "dome": {"server": srv, "device": "Dome Simulator", "motion_timeout": 120},
+        "cover": {"server": srv, "device": "Light Panel Simulator"},
         "safety_monitor": {"server": srv, "device": "Weather Simulator"},
         "observing_conditions": {"server": srv, "device": "Weather Simulator"},
     }

@@ -6,8 +6,17 @@ import asyncio
 import json
 
 import astropy.units as u
+import pytest
 
-from obshub.devices.interfaces import Dome, ObservingConditions, SafetyMonitor, ShutterState
+from obshub.devices.interfaces import (
+    Cover,
+    CoverState,
+    Dome,
+    ObservingConditions,
+    SafetyMonitor,
+    ShutterState,
+)
+from obshub.errors import NotImplementedByDevice
 
 
 async def test_dome_shutter_and_azimuth(rig):
@@ -71,3 +80,29 @@ async def test_station_status_all_ok(rig):
     for name, s in st["devices"].items():
         assert s["ok"], (name, s)
         assert s["protocol"] == rig.backend
+
+
+async def test_cover_and_calibrator(rig):
+    """Each part either works or says NotImplementedByDevice: the Alpaca simulator's cover has
+    no calibrator, INDI's light panel simulator is a calibrator without a motorised cap."""
+    c = rig.station.cover
+    assert isinstance(c, Cover)
+    has_cover = await c.cover_state() is not CoverState.NOT_PRESENT
+    if has_cover:
+        await c.open_cover()
+        assert await c.cover_state() is CoverState.OPEN
+        await c.close_cover()
+        assert await c.cover_state() is CoverState.CLOSED
+    else:
+        with pytest.raises(NotImplementedByDevice):
+            await c.open_cover()
+    try:
+        await c.set_calibrator(50)
+    except NotImplementedByDevice:
+        has_calibrator = False
+    else:
+        has_calibrator = True
+        assert (await c.status())["brightness"] == 50
+        await c.set_calibrator(None)
+        assert not (await c.status())["brightness"]
+    assert has_cover or has_calibrator

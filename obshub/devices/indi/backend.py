@@ -8,7 +8,7 @@ from obshub.devices.backend import Backend
 from obshub.devices.indi.base import IndiDevice
 from obshub.devices.indi.camera import IndiCamera
 from obshub.devices.indi.client import IndiConnection
-from obshub.devices.indi.enclosure import IndiDome
+from obshub.devices.indi.enclosure import IndiCover, IndiDome
 from obshub.devices.indi.mount import IndiMount
 from obshub.devices.indi.optics import IndiFilterWheel, IndiFocuser, IndiRotator
 from obshub.devices.indi.sensors import IndiObservingConditions, IndiSafetyMonitor
@@ -23,6 +23,7 @@ CLASSES: dict[str, type[IndiDevice]] = {
     "focuser": IndiFocuser,
     "rotator": IndiRotator,
     "dome": IndiDome,
+    "cover": IndiCover,
     "observingconditions": IndiObservingConditions,
     "safetymonitor": IndiSafetyMonitor,
 }

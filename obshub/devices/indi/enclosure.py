@@ -9,7 +9,8 @@ from astropy.coordinates import Angle
 
 from obshub.devices.indi.base import IndiDevice
 from obshub.devices.indi.props import PropState
-from obshub.devices.interfaces.enclosure import Dome, ShutterState
+from obshub.devices.interfaces.enclosure import Cover, CoverState, Dome, ShutterState
+from obshub.errors import NotImplementedByDevice
 
 AZ = "ABS_DOME_POSITION"
 
@@ -82,4 +83,61 @@ class IndiDome(IndiDevice, Dome):
             "azimuth_deg": None if az is None else az.number("DOME_ABSOLUTE_POSITION"),
             "slewing": bool(az is not None and az.busy),
             "parked": None if park is None else bool(park.values.get("PARK")),
+        }
+
+
+class IndiCover(IndiDevice, Cover):
+    """An INDI dust cap (``CAP_PARK``) and/or flat light panel (``FLAT_LIGHT_*``).
+
+    A light panel without a motorised cap (like INDI's light panel simulator) is a cover whose
+    state is ``NOT_PRESENT``, as in ASCOM.
+    """
+
+    async def cover_state(self) -> CoverState:
+        cap = await self._optional("CAP_PARK", "coverstate")
+        if cap is None:
+            return CoverState.NOT_PRESENT
+        if cap.state is PropState.ALERT:
+            return CoverState.ERROR
+        if cap.busy:
+            return CoverState.MOVING
+        if cap.values.get("PARK"):
+            return CoverState.CLOSED
+        return CoverState.OPEN if cap.values.get("UNPARK") else CoverState.UNKNOWN
+
+    async def _cap(self, element: str, operation: str, wait: bool) -> None:
+        if await self._optional("CAP_PARK", operation) is None:
+            raise NotImplementedByDevice(
+                self.name, operation, f"{self.device} has no cover (CAP_PARK)"
+            )
+        await self._send(
+            "CAP_PARK",
+            {element: True},
+            operation,
+            timeout=self.motion_timeout if wait else self.timeout,
+            ack=not wait,
+        )
+
+    async def open_cover(self, wait: bool = True) -> None:
+        await self._cap("UNPARK", "opencover", wait)
+
+    async def close_cover(self, wait: bool = True) -> None:
+        await self._cap("PARK", "closecover", wait)
+
+    async def set_calibrator(self, brightness: int | None) -> None:
+        if not brightness:
+            await self._send("FLAT_LIGHT_CONTROL", {"FLAT_LIGHT_OFF": True}, "calibratoroff")
+            return
+        await self._send(
+            "FLAT_LIGHT_INTENSITY", {"FLAT_LIGHT_INTENSITY_VALUE": int(brightness)}, "calibratoron"
+        )
+        await self._send("FLAT_LIGHT_CONTROL", {"FLAT_LIGHT_ON": True}, "calibratoron")
+
+    async def _status(self) -> dict[str, Any]:
+        light = await self._optional("FLAT_LIGHT_CONTROL")
+        level = await self._optional("FLAT_LIGHT_INTENSITY")
+        on = light is not None and bool(light.values.get("FLAT_LIGHT_ON"))
+        return {
+            "cover": (await self.cover_state()).name.lower(),
+            "brightness": (level.number("FLAT_LIGHT_INTENSITY_VALUE") if level and on else 0),
         }
