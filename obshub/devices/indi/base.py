@@ -120,6 +120,11 @@ class IndiDevice:
             base["ok"] = False
             base["error"] = str(exc)
             base["reachable"] = not isinstance(exc, DeviceDisconnected | DeviceTimeout)
+        except (KeyError, ValueError, TypeError) as exc:
+            # A driver whose properties lack an element obshub reads: report, never raise.
+            base["ok"] = False
+            base["error"] = f"{self.name}: status: unexpected answer from {self.device}: {exc!r}"
+            base["reachable"] = True
         return base
 
     async def _status(self) -> dict[str, Any]:
