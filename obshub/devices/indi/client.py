@@ -52,7 +52,10 @@ def guarded(method: Callable[..., None]) -> Callable[..., None]:
         try:
             method(self, *args)
         except BaseException:  # noqa: BLE001 - an escaping exception kills every later callback
-            self.conn._callback_failed(method.__name__)
+            try:
+                self.conn._callback_failed(method.__name__)
+            except BaseException:  # noqa: BLE001, S110 - e.g. logging torn down at exit
+                pass
 
     return wrapper
 
