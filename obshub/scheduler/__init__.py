@@ -27,6 +27,7 @@ from obshub.scheduler.requests import (
     Urgency,
     check_observable,
     load_requests,
+    make_request,
     parse_requests,
 )
 from obshub.scheduler.schedule import schedule
@@ -56,6 +57,7 @@ __all__ = [
     "default_catalog",
     "load_requests",
     "load_telescopes",
+    "make_request",
     "parse_requests",
     "schedule",
     "validate_plan",

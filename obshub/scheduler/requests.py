@@ -409,6 +409,113 @@ def load_requests(path: str | Path) -> RequestSet:
     return parse_requests(data or {}, str(path))
 
 
+def make_request(
+    id: str,
+    target: Any,
+    exposures: list[Any],
+    *,
+    instrument: str = "imaging",
+    min_altitude: u.Quantity | None = 30 * u.deg,
+    max_altitude: u.Quantity | None = None,
+    max_airmass: float | None = None,
+    min_moon_separation: u.Quantity | None = None,
+    max_moon_illumination: float | None = None,
+    twilight: str | None = "astronomical",
+    min_sky_brightness: float | None = None,
+    window: tuple[Time, Time] | None = None,
+    cadence: tuple[u.Quantity, u.Quantity, int] | None = None,
+    urgency: Urgency | str = Urgency.normal,
+    priority: float = 5.0,
+    owner: str = "anonymous",
+    program: str = "default",
+    together: int = 1,
+    telescopes: tuple[str, ...] = (),
+    name: str | None = None,
+    catalog: TargetCatalog | None = None,
+) -> Request:
+    """A validated :class:`Request` from astropy objects (the Python side of a request file).
+
+    Parameters
+    ----------
+    target
+        A ``SkyCoord``, a catalog name, or a :class:`Target`.
+    exposures
+        :class:`Exposure` objects or ``(filter, duration Quantity, count)`` tuples.
+    window
+        ``(start, end)`` Times.
+    cadence
+        ``(period, tolerance, visits)`` with Quantity durations.
+
+    Raises
+    ------
+    ConfigError
+        With every problem, as for a file.
+    """
+    from astropy.coordinates import SkyCoord
+
+    def deg(q):
+        return None if q is None else float(u.Quantity(q, u.deg).value)
+
+    def sec(q):
+        return float(u.Quantity(q, u.s).value)
+
+    if isinstance(target, SkyCoord):
+        icrs = target.icrs
+        tspec: Any = {"name": name or id, "ra": float(icrs.ra.deg), "dec": float(icrs.dec.deg)}
+    elif isinstance(target, Target):
+        tspec = {"name": name or target.name, "ra": target.ra, "dec": target.dec}
+    else:
+        tspec = str(target)
+    exps = []
+    for e in exposures:
+        if isinstance(e, Exposure):
+            exps.append({"filter": e.filter, "seconds": e.seconds, "count": e.count})
+        else:
+            f, d, *c = e
+            exps.append({"filter": f, "seconds": sec(d), "count": c[0] if c else 1})
+    spec: dict[str, Any] = {
+        "id": id,
+        "target": tspec,
+        "instrument": instrument,
+        "exposures": exps,
+        "constraints": {
+            k: v
+            for k, v in {
+                "min_altitude": deg(min_altitude),
+                "max_altitude": deg(max_altitude),
+                "max_airmass": max_airmass,
+                "min_moon_separation": deg(min_moon_separation),
+                "max_moon_illumination": max_moon_illumination,
+                "twilight": twilight,
+                "min_sky_brightness": min_sky_brightness,
+            }.items()
+            if v is not None
+        },
+        "urgency": Urgency(urgency),
+        "priority": priority,
+        "owner": owner,
+        "program": program,
+        "together": together,
+        "telescopes": list(telescopes),
+    }
+    if window is not None:
+        spec["window"] = {"start": window[0], "end": window[1]}
+    if cadence is not None:
+        spec["cadence"] = {
+            "period": f"{sec(cadence[0])} s",
+            "tolerance": f"{sec(cadence[1])} s",
+            "visits": cadence[2],
+        }
+    try:
+        rs = RequestSpec.model_validate(spec)
+    except ValidationError as exc:
+        raise ConfigError(f"request {id!r}", _pydantic_problems(exc)) from None
+    try:
+        return build_request(rs, catalog)
+    except UnknownTarget as exc:
+        raise ConfigError(f"request {id!r}", [("target", str(exc))]) from None
+
+
 # ---------------------------------------------------------------------------------------------
 # "Can this ever be observed?"
 

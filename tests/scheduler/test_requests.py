@@ -146,3 +146,32 @@ def test_window_passed_and_too_short():
     r = request("past", 90, 20, minutes=10, window=(start, start + 30 * u.min))
     with pytest.raises(UnobservableRequest, match="window ended"):
         check_observable(r, [telescope("ohp/t1")], now=start + 1 * u.hour)
+
+
+def test_make_request_from_astropy_objects():
+    from astropy.coordinates import SkyCoord
+
+    from obshub.scheduler.requests import make_request
+
+    start = Time("2026-03-15T20:00:00")
+    r = make_request(
+        "nova",
+        SkyCoord("20h00m00s", "+40d00m00s"),
+        [("R", 2 * u.min, 5), ("B", 90 * u.s, 5)],
+        min_altitude=35 * u.deg,
+        min_moon_separation=0.5 * u.rad,
+        window=(start, start + 5 * u.hour),
+        cadence=(1 * u.hour, 5 * u.min, 3),
+        urgency="interrupt",
+        priority=9,
+    )
+    assert r.target.ra == pytest.approx(300.0) and r.target.name == "nova"
+    assert r.exposures[0].seconds == 120 and r.exposures[1].seconds == 90
+    assert r.constraint(AltitudeConstraint).lo == 35
+    assert r.cadence.period_s == 3600 and r.cadence.tolerance_s == 300
+    assert r.urgency == "interrupt" and r.window[0] == start
+    assert make_request("m", "M13", [(None, 30 * u.s)]).target.name == "M13"
+    with pytest.raises(ConfigError, match="priority"):
+        make_request("bad", "M13", [(None, 30 * u.s)], priority=11)
+    with pytest.raises(ConfigError, match="unknown target"):
+        make_request("bad", "M1313", [(None, 30 * u.s)])
