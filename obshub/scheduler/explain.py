@@ -100,7 +100,9 @@ def explain_unit(p: Problem, ui: int, placements: dict, owner: np.ndarray) -> Un
     req = p.request(u)
 
     def out(reason: str, msg: str) -> Unscheduled:
-        return Unscheduled(u.uid, req.id, reason, msg)
+        return Unscheduled(
+            u.uid, req.id, reason, msg, req.target.name, req.owner, req.program, float(req.priority)
+        )
 
     if u.excluded is not None:
         return out(*u.excluded)

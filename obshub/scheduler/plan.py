@@ -70,6 +70,10 @@ class Unscheduled:
     request: str
     reason: str  # never_visible, window_passed, outranked, no_capable_telescope, share_used_up, weather, unavailable
     message: str
+    target: str = ""
+    owner: str = ""
+    program: str = ""
+    priority: float = 0.0
 
 
 @dataclass
