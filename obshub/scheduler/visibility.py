@@ -189,7 +189,18 @@ class Quantities:
         if key == "airmass":
             with np.errstate(divide="ignore"):
                 return np.where(sin_alt > 0, 1.0 / np.where(sin_alt > 0, sin_alt, 1.0), np.inf)
-        if key in ("moon_separation", "sky_brightness", "azimuth", "above_horizon"):
+        if key in ("moon_separation", "sky_brightness"):
+            if "cos_moon_separation" in self._c:
+                c = self._c["cos_moon_separation"][row]
+            else:
+                mr, md = n.moon_radec
+                ri, di = self.ri[row], self.di[row]
+                c = np.sin(di) * np.sin(md) + np.cos(di) * np.cos(md) * np.cos(ri - mr)
+            sep = np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+            if key == "moon_separation":
+                return sep
+            return sky_brightness(alt, n.moon_alt, sep, n.moon_phase, n.sun_alt)
+        if key in ("azimuth", "above_horizon"):
             sub = Quantities(n, self.ri[row : row + 1], self.di[row : row + 1])
             return sub[key][0]
         raise KeyError(key)

@@ -79,3 +79,15 @@ def test_airmass_and_sky_brightness_are_consistent(night):
     assert np.all(np.isinf(q["airmass"][alt <= 0]))
     sky = q["sky_brightness"]
     assert np.all(sky <= 21.5 + 1e-6) and np.all(sky > 5)
+
+
+def test_row_values_match_the_full_tables(night):
+    from obshub.scheduler.visibility import Quantities
+
+    ra, dec = [10.0, 150.0, 280.0], [41.0, -20.0, 5.0]
+    full = night.target_quantities(ra, dec)
+    keys = ["altitude", "airmass", "moon_separation", "sky_brightness", "azimuth", "above_horizon"]
+    for key in keys:
+        fresh = Quantities(night, full.ri, full.di)  # nothing cached: the row-only path
+        for r in range(3):
+            assert np.allclose(fresh.row(key, r), full[key][r], equal_nan=True), key
