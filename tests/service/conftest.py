@@ -17,6 +17,7 @@ import pytest
 
 from obshub.errors import ObshubError
 from obshub.service.hubprocess import HubProcess, kill_tree, start_hub
+from tests.executor.conftest import postgres_server  # noqa: F401 - the shared PG fixture
 
 __all__ = ["kill_tree"]
 
@@ -59,8 +60,27 @@ def service_station(service_sim, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return write_station(alpaca_station(service_sim.address), d / "station.yaml")
 
 
+def _pg_databases(request: pytest.FixtureRequest, *names: str) -> list[str] | None:
+    """New databases on the session's PostgreSQL server, or None without PostgreSQL."""
+    try:
+        base = request.getfixturevalue("postgres_server")
+    except pytest.skip.Exception:
+        return None
+    import psycopg
+
+    dsn = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for n in names:
+            conn.execute(f'CREATE DATABASE "{n}"')
+    return [f"{base}/{n}" for n in names]
+
+
 @pytest.fixture(scope="session")
-def hub(service_sim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def hub(
+    service_sim, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Hub]:
+    """The hub and the service keep their databases in PostgreSQL, as a club deployment does
+    (SQLite where PostgreSQL is not installed)."""
     from obshub.service.hubsetup import demo_grants
 
     root = tmp_path_factory.mktemp("hub")
@@ -75,6 +95,9 @@ def hub(service_sim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         # Only site A has grants: B is everyone's "other site".
         "OBSHUB_SEED_GRANTS": json.dumps(demo_grants([str(a)])),
     }
+    pg = _pg_databases(request, "jupyterhub_tests", "obshub_service_tests")
+    if pg:
+        env["OBSHUB_HUB_DB_URL"], env["OBSHUB_SERVICE_DB"] = pg
     try:
         started = start_hub(root, [a, b], env)
     except ObshubError as exc:

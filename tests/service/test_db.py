@@ -8,7 +8,6 @@ import pytest
 
 from obshub.service import leases as L
 from obshub.service.db import ServiceDB
-from tests.executor.conftest import postgres_server  # noqa: F401 - the shared PG fixture
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

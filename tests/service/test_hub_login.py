@@ -79,3 +79,22 @@ def test_unauthenticated_and_no_access(hub):
         assert "access" in r.json()["message"]
     with httpx.Client(headers={"Authorization": "token not-a-token"}) as c:
         assert c.get(hub.api + "/me").status_code == 401
+
+
+def test_hub_and_service_databases_are_postgresql(hub):
+    import pytest
+
+    url = hub.env.get("OBSHUB_HUB_DB_URL")
+    if not url:
+        pytest.skip("PostgreSQL is not installed: the hub runs on SQLite")
+    import sqlalchemy as sa
+
+    for db_url, query in (
+        (url, "SELECT name FROM users"),
+        (hub.env["OBSHUB_SERVICE_DB"], "SELECT principal FROM obshub_grants"),
+    ):
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            names = {r[0] for r in conn.execute(sa.text(query))}
+        engine.dispose()
+        assert {"alice", "user:alice"} & names, names
