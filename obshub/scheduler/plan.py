@@ -48,6 +48,23 @@ class PlanEntry:
     def minutes(self) -> float:
         return (self.end - self.start).to_value(u.min)
 
+    def block_spec(self) -> dict[str, Any]:
+        """This entry as an executor block document (``obshub.executor.blocks.Block`` shape).
+
+        The block name is the unit id with characters a block name may not have replaced.
+        """
+        import re
+
+        return {
+            "name": re.sub(r"[^A-Za-z0-9_.+\-]", "-", self.unit)[:200],
+            "target": {"name": self.target, "ra": self.ra, "dec": self.dec},
+            "exposures": [
+                {"filter": x.get("filter"), "exposure": x["seconds"], "count": x["count"]}
+                for x in self.exposures
+            ],
+            "priority": int(round(self.priority)),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["start"] = self.start.utc.isot

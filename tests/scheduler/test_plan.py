@@ -67,3 +67,12 @@ def test_print_and_plot(plan, tmp_path):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["ohp/t1", "ohp/t2"]
     ax.figure.savefig(tmp_path / "plan.png")
     assert (tmp_path / "plan.png").stat().st_size > 1000
+
+
+def test_entries_become_executor_blocks(plan):
+    blocks = pytest.importorskip("obshub.executor.blocks")
+    for e in plan.entries[:5]:
+        b = blocks.Block.model_validate(e.block_spec())
+        assert (
+            b.target.ra == pytest.approx(e.ra) and b.exposures[0].count == e.exposures[0]["count"]
+        )
