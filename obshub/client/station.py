@@ -86,10 +86,17 @@ class RemoteStation(Station):
         await self.client.aclose()
 
     # leases ----------------------------------------------------------------------------------
-    async def acquire(self, telescope: str, duration_s: float | None = None) -> dict[str, Any]:
-        """Take (or renew) a telescope's control lease; ``LeaseError`` if someone has it."""
+    async def acquire(
+        self, telescope: str, duration_s: float | None = None, *, scheduler: bool = False
+    ) -> dict[str, Any]:
+        """Take (or renew) a telescope's control lease; ``LeaseError`` if someone has it.
+
+        ``scheduler=True`` (the executor's token, scope ``custom:obshub:scheduler``) pre-empts
+        a manual holder or waits, as the site's policy says.
+        """
         return await self.client.put(
-            f"sites/{self.site_id}/telescopes/{telescope}/lease", {"duration_s": duration_s}
+            f"sites/{self.site_id}/telescopes/{telescope}/lease",
+            {"duration_s": duration_s, "scheduler": scheduler},
         )
 
     async def release(self, telescope: str) -> dict[str, Any]:
@@ -97,10 +104,10 @@ class RemoteStation(Station):
 
     @contextlib.asynccontextmanager
     async def lease(
-        self, telescope: str, duration_s: float | None = None
+        self, telescope: str, duration_s: float | None = None, *, scheduler: bool = False
     ) -> AsyncIterator[dict[str, Any]]:
         """Hold a telescope's control lease for the block."""
-        held = await self.acquire(telescope, duration_s)
+        held = await self.acquire(telescope, duration_s, scheduler=scheduler)
         try:
             yield held
         finally:

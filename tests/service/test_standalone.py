@@ -20,7 +20,12 @@ from obshub.client import LeaseError, PermissionDenied, RemoteStation
 from obshub.devices.interfaces import Camera, CameraState, Mount
 from tests.service.conftest import kill_tree
 
-TOKENS = {"alice": "alice-token-123", "bob": "bob-token-456", "admin": "admin-token-789"}
+TOKENS = {
+    "alice": "alice-token-123",
+    "bob": "bob-token-456",
+    "admin": "admin-token-789",
+    "executor": "executor-token-000",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +42,12 @@ def standalone(service_station, tmp_path_factory):
                     {"name": "alice", "token": TOKENS["alice"], "roles": ["observer"]},
                     {"name": "bob", "token": TOKENS["bob"], "roles": ["observer"]},
                     {"name": "admin", "token": TOKENS["admin"], "roles": ["admin"]},
+                    {
+                        "name": "executor",
+                        "kind": "service",
+                        "token": TOKENS["executor"],
+                        "roles": ["scheduler"],
+                    },
                 ]
             }
         )
@@ -185,3 +196,25 @@ async def test_executor_frames_belong_to_the_request_owner(standalone):
     finally:
         await bob.aclose()
         await alice.aclose()
+
+
+async def test_scheduler_service_preempts_and_drives(standalone):
+    alice = await RemoteStation.open(url=standalone["url"], token=TOKENS["alice"])
+    executor = await RemoteStation.open(url=standalone["url"], token=TOKENS["executor"])
+    try:
+        unit, _ = alice.instrument()
+        await alice.acquire(unit.name, 60)
+        with pytest.raises(LeaseError):
+            await executor.mounts[unit.name].mount.set_tracking(True)
+        async with executor.lease(unit.name, 60, scheduler=True) as held:
+            assert held["preempted"]["holder"] == "user:alice"
+            assert held["holder"] == "service:executor"
+            await executor.mounts[unit.name].mount.unpark()
+            await executor.mounts[unit.name].mount.set_tracking(True)
+            with pytest.raises(LeaseError):
+                await alice.mounts[unit.name].mount.set_tracking(False)
+        with pytest.raises(PermissionDenied):  # the scheduler grants nothing
+            await executor.client.get(f"sites/{executor.site_id}/grants")
+    finally:
+        await alice.aclose()
+        await executor.aclose()
