@@ -22,9 +22,13 @@ def dashboards_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "dashboards"
 
 
-def voila_executable() -> str:
-    """``voila`` next to this interpreter, as an absolute path (hub services get no venv PATH)."""
-    return str(Path(sys.executable).with_name("voila"))
+def voila_executable() -> list[str]:
+    """Voila through obshub's launcher, with this interpreter's absolute path.
+
+    The hub's services get no venv on PATH; the launcher adds obshub's template and turns
+    SIGINT into a clean stop (see :mod:`obshub.dashboards.voila_main`).
+    """
+    return [sys.executable, "-m", "obshub.dashboards.voila_main"]
 
 
 def voila_command(
@@ -42,8 +46,10 @@ def voila_command(
     directory are absolute so the command runs from any working directory.
     """
     return [
-        voila_executable(),
+        *voila_executable(),
         str((notebooks or dashboards_dir()).resolve()),
+        # The lab template minus its CDN stylesheets (offline-safe, no blocked first paint).
+        "--VoilaConfiguration.template=obshub",
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={ip}",
@@ -113,7 +119,7 @@ class VoilaProcess:
     def stop(self) -> None:
         if self.proc is None:
             return
-        # Voila handles SIGTERM (not SIGINT); its kernels are in the same process group.
+        # Voila stops cleanly on SIGTERM; its kernels are in the same process group.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
         try:

@@ -48,6 +48,16 @@ async def _take_frame(station_file: Path, out: Path) -> Path:
 
 def _render(browser, url: str, wait_for: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    # Offline-safe: nothing may be fetched from anywhere but the Voila server (no CDN).
+    page.outside = []
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "ws://127.0.0.1"))
+            else page.outside.append(r.url)
+        ),
+    )
     page.goto(url, timeout=90_000)
     page.wait_for_selector(wait_for, timeout=90_000)
     # Bokeh draws into a canvas inside the jupyter_bokeh widget once BokehJS has loaded inline.
@@ -77,6 +87,7 @@ def test_station_status_follows_the_simulator(
             "document.querySelector('[data-key=verdict]').innerText == 'UNSAFE'", timeout=30_000
         )
         page.screenshot(path=str(artifacts / "station-status-unsafe.png"), full_page=True)
+        assert page.outside == []
     finally:
         alpaca_sim.put("api/v1/safetymonitor/0/issafe", IsSafe="true")
         page.close()
@@ -89,6 +100,7 @@ def test_queue_dashboard_shows_plan_and_follows_replans(voila, browser, dashboar
         assert "never above 20°" in page.inner_text("[data-key=unscheduled]")
         assert "14/40" in page.inner_text('[data-key="program.variables"]')
         page.screenshot(path=str(artifacts / "scheduler-queue.png"), full_page=True)
+        assert page.outside == []
         # A re-plan shows up on its own.
         dashboard_files["plan"].write_text(json.dumps(sample_plan(extra_block=True)))
         page.wait_for_function(
@@ -110,6 +122,8 @@ def test_voila_command_is_absolute_and_culls_kernels():
     from obshub.dashboards.serve import voila_command
 
     cmd = voila_command(1234, base_url="/services/dashboards/")
-    assert os.path.isabs(cmd[0]) and os.path.isabs(cmd[1])
+    assert os.path.isabs(cmd[0]) and cmd[1:3] == ["-m", "obshub.dashboards.voila_main"]
+    assert os.path.isabs(cmd[3])
+    assert "--VoilaConfiguration.template=obshub" in cmd
     assert "--MappingKernelManager.cull_idle_timeout=600" in cmd
     assert "--Voila.base_url=/services/dashboards/" in cmd
