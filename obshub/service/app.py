@@ -108,7 +108,7 @@ def create_app(
         description="Sites, stations and devices, observing requests, schedules, frames and "
         "grants of an obshub observatory. Authenticate with `Authorization: token <TOKEN>`.",
         openapi_url=f"{api}/openapi.json",
-        docs_url=f"{api}/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -118,9 +118,39 @@ def create_app(
     for module in (routes_admin, routes_sites, routes_control, routes_requests, routes_frames):
         v1.include_router(module.router)
     app.include_router(v1)
+    _docs(app, api)
     if settings.hub:
         _oauth_routes(app, ctx)
     return app
+
+
+def _docs(app: FastAPI, api: str) -> None:
+    """Interactive API docs at ``<api>/docs``, with Swagger UI served by the service itself.
+
+    FastAPI's default page loads Swagger UI from a CDN, which an observatory offline cannot
+    reach; ``swagger-ui-bundle`` ships the same files in a Python package.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        import swagger_ui_bundle
+    except ImportError:  # still documented, from the CDN
+        assets = None
+    else:
+        assets = f"{api}/docs-assets"
+        app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "docs-assets")
+
+    @app.get(f"{api}/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        kw = {}
+        if assets:
+            kw = dict(
+                swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                swagger_css_url=f"{assets}/swagger-ui.css",
+                swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            )
+        return get_swagger_ui_html(openapi_url=f"{api}/openapi.json", title="obshub API", **kw)
 
 
 def _oauth_routes(app: FastAPI, ctx: Context) -> None:

@@ -98,3 +98,14 @@ def test_hub_and_service_databases_are_postgresql(hub):
             names = {r[0] for r in conn.execute(sa.text(query))}
         engine.dispose()
         assert {"alice", "user:alice"} & names, names
+
+
+def test_api_docs_are_served_offline(hub):
+    page = httpx.get(hub.api + "/docs", timeout=30)
+    assert page.status_code == 200
+    assert "cdn.jsdelivr" not in page.text and "/docs-assets/swagger-ui-bundle.js" in page.text
+    js = httpx.get(hub.api + "/docs-assets/swagger-ui-bundle.js", timeout=30)
+    assert js.status_code == 200 and len(js.content) > 100_000
+    schema = httpx.get(hub.api + "/openapi.json", timeout=30).json()
+    assert schema["info"]["title"] == "obshub"
+    assert "/services/obshub/api/v1/sites/{site_id}/requests" in schema["paths"]
