@@ -110,8 +110,24 @@ class Problem:
 
     # ------------------------------------------------------------------ building
 
+    def setup_for(self, req: Request) -> float:
+        """The acquisition slot of ``req``'s blocks (seconds), the same on every telescope.
+
+        The previous target may be anywhere above the site's minimum altitude, this one is above
+        the request's own altitude floor, so the slew is at most 180° minus both.
+        """
+        from obshub.scheduler.requests import _min_altitude
+
+        floor = _min_altitude(req)
+        return max(
+            (180.0 - t.site.min_altitude - max(floor, t.site.min_altitude)) / t.slew_rate
+            + t.settle_s
+            + t.filter_change_s
+            for t in self.telescopes
+        )
+
     def length_of(self, req: Request) -> int:
-        return int(math.ceil((self.setup_s + req.duration_s) / self.step_s - 1e-9))
+        return int(math.ceil((self.setup_for(req) + req.duration_s) / self.step_s - 1e-9))
 
     def add_downtime(self, k: int, d: Downtime) -> None:
         a = max(0, self.grid.index(d.start))

@@ -521,6 +521,7 @@ def make_request(
 
 
 def _min_altitude(req: Request) -> float:
+    """The lowest altitude (deg) the request's altitude and airmass constraints allow."""
     lo = 0.0
     alt = req.constraint(AltitudeConstraint)
     if alt is not None:

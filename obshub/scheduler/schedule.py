@@ -27,7 +27,8 @@ def placement_entries(problem: Problem, pl: Placement) -> list[PlanEntry]:
     r = problem.request(un)
     start = problem.time(pl.start)
     # The block ends when its exposures end; grid rounding leaves slack after it.
-    end = start + (problem.setup_s + r.duration_s) * u.s
+    setup = problem.setup_for(r)
+    end = start + (setup + r.duration_s) * u.s
     return [
         PlanEntry(
             unit=un.uid,
@@ -38,7 +39,7 @@ def placement_entries(problem: Problem, pl: Placement) -> list[PlanEntry]:
             dec=float(r.target.dec),
             start=start,
             end=end,
-            setup_s=problem.setup_s,
+            setup_s=setup,
             exposures=[
                 {"filter": e.filter, "seconds": e.seconds, "count": e.count} for e in r.exposures
             ],

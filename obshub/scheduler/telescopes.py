@@ -109,10 +109,12 @@ class Telescope:
     def setup_s(self) -> float:
         """The acquisition slot at the start of every block: the longest slew plus settling.
 
-        Reserving the worst case makes every order of blocks feasible, so neither planner needs
-        sequence-dependent transitions; the validator checks the real slews fit.
+        Two targets both above the site's minimum altitude h are at most 180° − 2h apart.
+        Reserving that worst case makes every order of blocks feasible, so neither planner
+        needs sequence-dependent transitions; the validator checks the real slews fit.
         """
-        return 180.0 / self.slew_rate + self.settle_s + self.filter_change_s
+        longest = 180.0 - 2.0 * self.site.min_altitude
+        return longest / self.slew_rate + self.settle_s + self.filter_change_s
 
     def can_do(self, kind: str, filters: set[str]) -> str | None:
         """``None`` if some port does ``kind`` with all ``filters``; else why not."""
