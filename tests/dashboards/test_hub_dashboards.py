@@ -6,6 +6,7 @@ service, two Voila services and Debian's chromium; the station is a real Alpaca 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -211,3 +212,50 @@ def test_observer_sees_queue_and_report(dash_hub, browser, alpaca_sim, artifacts
         page.screenshot(path=str(artifacts / "hub-club-report-alice.png"), full_page=True)
     finally:
         context.close()
+
+
+async def _drive_remote_panel(url: str, token: str) -> dict:
+    from obshub.client.station import RemoteStation
+    from obshub.widgets import ControlPanel, resolve_target
+
+    station = await RemoteStation.open(url=url, token=token)
+    try:
+        async with station.lease("main"):
+            panel = ControlPanel(station)
+            pad, cam = panel.mount, panel.camera
+            await pad.run("unpark", pad.unpark)
+            pad.target.value = "M13"
+            await pad.run("slew", pad.slew)
+            where = await station.mounts["main"].mount.coordinates()
+            await cam.refresh()
+            cam.filter.value = "B"
+            cam.duration.value = 0.2
+            await cam.run("expose", cam.expose)
+            out = {
+                "errors": [p.last_error for p in panel.parts if p.last_error],
+                "separation_deg": float(where.separation(resolve_target("M13")).deg),
+                "filter": cam.filter_now.value,
+                "png": bytes(cam.view.value or b"")[:8],
+            }
+            await pad.run("park", pad.park)
+        # Without the lease the service refuses, and the panel says so instead of raising.
+        await pad.run("unpark", pad.unpark)
+        out["refused"] = pad.last_error or ""
+        return out
+    finally:
+        await station.aclose()
+
+
+def test_control_panel_drives_a_remote_station_with_a_lease(dash_hub):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = dash_hub.user_token("alice")
+    url = dash_hub.url + "services/obshub/"
+    # Playwright's sync API owns this thread's event loop: the panel runs in another thread.
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(asyncio.run, _drive_remote_panel(url, token)).result()
+    assert out["errors"] == []
+    assert out["separation_deg"] < 0.1
+    assert out["filter"] == "B"
+    assert out["png"] == b"\x89PNG\r\n\x1a\n"
+    assert "lease" in out["refused"].lower()
