@@ -213,7 +213,7 @@ def optimize_auto(
     *,
     time_limit: float = 10.0,
     locked: set[int] | None = None,
-    max_intervals: int = 3000,
+    max_intervals: int = 1500,
 ) -> tuple[list[Placement], dict]:
     """The whole model when it is small, one telescope at a time when it is not."""
     pairs = 0
