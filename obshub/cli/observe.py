@@ -2,7 +2,9 @@
 
 Resumes where the store says the block stopped (a crash, a kill, bad weather). The last
 line printed is a JSON summary: ``frames_expected``, ``frames_saved``, ``frames_on_disk``,
-``interruptions``, ``status``, ``reason`` and the time spent per activity.
+``interruptions``, ``status``, ``reason`` and the time spent per activity; for a block on
+several cameras (``instruments:``), also frames per instrument and the per-camera sync
+accounting (exposing, waiting for sync, lost to spoiled frames).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def _run(args: argparse.Namespace) -> dict:
     from obshub.executor.blocks import load_block
-    from obshub.executor.runner import BlockRunner
+    from obshub.executor.multi import make_runner
     from obshub.station.station import Station
     from obshub.store import Store
 
@@ -50,7 +52,8 @@ async def _run(args: argparse.Namespace) -> dict:
     station = Station.from_file(args.station)
     store = Store(args.db)
     try:
-        runner = BlockRunner(station, block, store, args.out)
+        # Blocks with several instruments or a sync policy run through obshub.sync.
+        runner = make_runner(station, block, store, args.out)
         summary = await runner.run()
         if args.report:
             from obshub.executor.report import night_report

@@ -225,11 +225,83 @@ class ExecutorSettings(_Strict):
     order: str = Field("grouped", pattern="^(grouped|cycled)$", description="light frame order")
 
 
+class InstrumentPlan(_Strict):
+    """One instrument of a block with several (``instruments:``), and what it takes.
+
+    Given as a bare name (``main.imaging2``) it takes the block's ``exposures``.
+    """
+
+    instrument: str = Field(min_length=1, description="'mount.port' (or the camera's name)")
+    exposures: list[Exposure] | None = Field(
+        None, description="this instrument's light frames; the block's 'exposures' if unset"
+    )
+    dither_every: int | None = Field(
+        None, ge=1, description="at most this many of its frames between dithers"
+    )
+    readout: Seconds | None = Field(None, description="readout + download, for the planner")
+    min_exposure: Seconds | None = Field(None, description="planned: shortest exposure allowed")
+    max_exposure: Seconds | None = Field(None, description="planned: longest exposure allowed")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_only(cls, v: Any) -> Any:
+        return {"instrument": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> InstrumentPlan:
+        lo, hi = self.min_exposure, self.max_exposure
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_exposure {lo:g} s is longer than max_exposure {hi:g} s")
+        return self
+
+
+class SyncPolicyName(enum.StrEnum):
+    strict = "strict"
+    loose = "loose"
+    planned = "planned"
+
+
+class SyncSettings(_Strict):
+    """How the cameras of a block share their mounts (see docs/sync.md)."""
+
+    policy: SyncPolicyName = SyncPolicyName.strict
+    leader: str | None = Field(
+        None, description="loose: the instrument whose cadence dithers; first on each mount"
+    )
+    margin: Annotated[float, Field(ge=0)] = Field(
+        0.25, description="seconds kept free before a motion"
+    )
+    readout: Seconds = Field(1.0, description="planned: readout estimate of every instrument")
+    dither_seconds: Seconds | None = Field(
+        None, description="planned: a dither's duration (motion + settle); settle + 1 s"
+    )
+    exposure_range: tuple[float, float] = Field(
+        (0.5, 1.5), description="planned: allowed factors on each exposure time"
+    )
+    urgent: list[str] = Field(
+        default_factory=list, description="motion kinds that do not wait for open frames"
+    )
+    lead: Annotated[float, Field(gt=0, le=10)] = Field(
+        0.3, description="several mounts: seconds between agreeing and the common start"
+    )
+
+    @field_validator("exposure_range")
+    @classmethod
+    def _range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < v[0] <= 1 <= v[1]:
+            raise ValueError(f"exposure_range must be [low <= 1, high >= 1] with low > 0, got {v}")
+        return v
+
+
 class Block(_Strict):
     """An observation block."""
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.+\-]+$")
     instrument: str | None = Field(None, description="'mount.port'; the first imaging one if unset")
+    instruments: list[InstrumentPlan] | None = Field(
+        None, min_length=1, description="several cameras (one mount, or mounts that cooperate)"
+    )
+    sync: SyncSettings | None = Field(None, description="how the instruments synchronise")
     target: Target | None = None
     exposures: list[Exposure] = Field(default_factory=list)
     dither: Dither = Dither()
@@ -241,12 +313,35 @@ class Block(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Block:
-        if self.exposures and self.target is None:
+        lights = bool(self.exposures) or any(i.exposures for i in self.instruments or [])
+        if lights and self.target is None:
             raise ValueError("light frames ('exposures') need a 'target'")
+        if self.instruments is not None:
+            if self.instrument is not None:
+                raise ValueError("give 'instrument' or 'instruments', not both")
+            names = [i.instrument for i in self.instruments]
+            dups = sorted({n for n in names if names.count(n) > 1})
+            if dups:
+                raise ValueError(f"instruments named twice: {', '.join(dups)}")
+            if self.calibration.flats and len(names) > 1:
+                raise ValueError(
+                    "flats in a block with several instruments share one panel: take them "
+                    "in a block per instrument"
+                )
+            if self.sync and self.sync.leader and self.sync.leader not in names:
+                raise ValueError(
+                    f"sync.leader {self.sync.leader!r} is not one of the instruments "
+                    f"({', '.join(names)})"
+                )
         cal = self.calibration
-        if not self.exposures and not (cal.bias or cal.darks or cal.flats):
+        if not lights and not (cal.bias or cal.darks or cal.flats):
             raise ValueError("nothing to take: give 'exposures' or 'calibration' frames")
         return self
+
+    @property
+    def synchronised(self) -> bool:
+        """Whether the block runs through the sync layer (several instruments or ``sync:``)."""
+        return self.instruments is not None or self.sync is not None
 
 
 @dataclass(frozen=True)

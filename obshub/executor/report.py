@@ -56,7 +56,7 @@ def night_report(store: Store, longitude_deg: float = 0.0) -> dict[str, Any]:
         per_night[night_of(ev.at, longitude_deg)].append(ev)
 
     def summary(evs: list[Event]) -> dict[str, Any]:
-        return {
+        out = {
             "seconds": activity_totals(evs),
             "frames_saved": sum(e.kind == "frame_saved" for e in evs),
             "frames_failed": sum(e.kind in ("frame_failed", "frame_aborted") for e in evs),
@@ -64,8 +64,36 @@ def night_report(store: Store, longitude_deg: float = 0.0) -> dict[str, Any]:
             "flips": sum(e.kind == "flip" for e in evs),
             "focus_runs": sum(e.kind == "focus" for e in evs),
         }
+        cams = sync_accounting(evs)
+        if cams:
+            out["sync"] = cams
+        return out
 
     return {
         "blocks": {k: summary(v) for k, v in per_block.items()},
         "nights": {k: summary(v) for k, v in sorted(per_night.items())},
+    }
+
+
+def sync_accounting(events: list[Event]) -> dict[str, dict[str, Any]]:
+    """Per camera: seconds exposing, waiting for sync, lost to spoiled frames, and frames.
+
+    Read from the ``sync`` events a synchronised block records (the sync layer's log, see
+    :class:`obshub.sync.Accounting`); empty for blocks that did not run through it.
+    """
+    from obshub.sync.accounting import Accounting
+    from obshub.sync.log import SyncLog, record_from_json
+
+    log = SyncLog()
+    for ev in events:
+        if ev.kind == "sync":
+            try:
+                log.records.append(record_from_json(ev.data))
+            except (KeyError, TypeError, ValueError):
+                continue  # a record of a newer version: leave it out rather than fail
+    acc = Accounting(log)
+    keep = ("exposing", "waiting", "spoiled", "frames", "spoiled_frames", "other", "efficiency")
+    return {
+        cam: {k: v for k, v in t.to_dict().items() if k in keep}
+        for cam, t in sorted(acc.per_camera().items())
     }

@@ -618,7 +618,7 @@ class BlockRunner:
             binning=frame.binning,
             gain=frame.gain,
         )
-        task = asyncio.create_task(self.script.expose(frame))
+        task = asyncio.create_task(self._expose(frame))
         try:
             if frame.is_sky and self.settings.on_unsafe is OnUnsafe.abort:
                 assert self.watcher is not None
@@ -643,6 +643,7 @@ class BlockRunner:
         values["extra"] = {
             KEY_BLOCK: (self.block.name, "obshub observation block"),
             KEY_FRAME: (frame.key, "frame within the block"),
+            **self._extra_keywords(frame),
         }
         add_airmass(values, image, self.station)
         header = build_header(image, values)
@@ -651,6 +652,14 @@ class BlockRunner:
         data = {"key": frame.key, "path": str(path), "sha256": digest, "bytes": path.stat().st_size}
         self.record("frame_saved", **data)
         self.state.saved[frame.key] = data
+
+    async def _expose(self, frame: PlannedFrame) -> Any:
+        """Take the frame's image (the multi-instrument runner may start it with others)."""
+        return await self.script.expose(frame)
+
+    def _extra_keywords(self, frame: PlannedFrame) -> dict[str, Any]:
+        """More FITS keywords for the frame just taken (the sync layer's, in a subclass)."""
+        return {}
 
     # Summary -----------------------------------------------------------------------------
 

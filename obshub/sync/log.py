@@ -208,3 +208,13 @@ def _from_json(d: dict[str, Any]) -> Record:
         if k in d and isinstance(d[k], str):
             d[k] = from_utc(datetime.fromisoformat(d[k]))
     return cls(**d)
+
+
+def record_to_json(record: Record) -> dict[str, Any]:
+    """A record as JSON-ready data (UTC stamps), as the JSON-lines file holds it."""
+    return _to_json(record)
+
+
+def record_from_json(data: dict[str, Any]) -> Record:
+    """A record from :func:`record_to_json`'s data (times on this process's clock)."""
+    return _from_json(dict(data))

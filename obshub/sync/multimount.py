@@ -183,6 +183,7 @@ class MultiMount:
         #: Learnt start latency per camera, ms (how late it starts after being told).
         self.latency_ms: dict[str, float] = {}
         self.clocks: dict[str, ClockCheck] = {}
+        self.last_t0: float | None = None
         self._owner: dict[str, MountCoordinator] = {}
         for c in self.coordinators:
             for cam in c.cameras:
@@ -259,6 +260,7 @@ class MultiMount:
         out_dir: str | Path | None = None,
         station: Station | None = None,
         object: str | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> list[SyncedFrame]:
         """Start one frame on every camera at one instant.
 
@@ -270,6 +272,8 @@ class MultiMount:
             Seconds between the last mount agreeing and the common start (covers dispatch).
         out_dir, station, object
             Write each frame as FITS there, with the station's header context.
+        options
+            More arguments of ``Camera.expose`` per camera name (``binning``, ``gain``).
 
         Returns
         -------
@@ -296,6 +300,9 @@ class MultiMount:
                     await self._owner[c].cancel_reserved(lease)
             raise failed[0]
         t0 = now() + lead
+        #: The common start of the last frames started together (for :meth:`sync_keywords`).
+        self.last_t0 = t0
+        extra = {self._name(k): dict(v) for k, v in (options or {}).items()}
         frames = await asyncio.gather(
             *(
                 self._owner[c].start_reserved(
@@ -303,6 +310,7 @@ class MultiMount:
                     start_at=t0 - self.latency_ms.get(c, 0.0) / 1000,
                     light=light,
                     skew=self._skew_fn(t0, self._owner[c].cameras[c]),
+                    **extra.get(c, {}),
                 )
                 for c, lease in zip(wanted, leases, strict=True)
             )
