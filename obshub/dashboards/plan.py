@@ -189,8 +189,41 @@ def filtered(
     return out
 
 
+def from_executor(report: dict[str, Any]) -> dict[str, Any]:
+    """The executor's report (:func:`obshub.executor.report.night_report`) per station.
+
+    Its blocks are named ``station/block``; their activities are summed per station:
+    exposing (and calibrating), slewing (with settling and flips), waiting for safety, lost to
+    sync (cameras waiting for each other plus spoiled frames), and the rest.
+    """
+    groups = {
+        "exposing_s": ("exposing", "calibrating"),
+        "slewing_s": ("slewing", "settling", "flipping"),
+        "waiting_safety_s": ("waiting_safety",),
+        "idle_s": ("dithering", "focusing", "waiting_flip", "waiting_window", "recovering"),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for key, block in (report.get("blocks") or {}).items():
+        station = str(key).split("/", 1)[0]
+        row = out.setdefault(station, {})
+        secs = block.get("seconds", {})
+        for name, parts in groups.items():
+            row[name] = row.get(name, 0.0) + sum(float(secs.get(p, 0.0)) for p in parts)
+        row["frames"] = row.get("frames", 0.0) + float(block.get("frames_saved", 0))
+        sync = block.get("sync") or {}
+        if sync:
+            lost = sum(
+                float(c.get("waiting", 0.0)) + float(c.get("spoiled", 0.0)) for c in sync.values()
+            )
+            row["lost_to_sync_s"] = row.get("lost_to_sync_s", 0.0) + lost
+    nights = sorted((report.get("nights") or {}).keys())
+    return {"night": nights[-1] if nights else None, "telescopes": out}
+
+
 def normalise_report(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Telescope → seconds per activity; missing figures are absent, not zero."""
+    if "telescopes" not in report and "blocks" in report:
+        report = from_executor(report)
     tels = report.get("telescopes")
     if not isinstance(tels, dict):
         raise ValueError("night report: 'telescopes' must map telescope names to figures")

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as w
 
 from obshub.dashboards.live import LiveLoop
-from obshub.dashboards.plan import REPORT_FIELDS, normalise_report
+from obshub.dashboards.plan import REPORT_FIELDS, from_executor, normalise_report
 from obshub.dashboards.sources import Source, source_from_env
 from obshub.dashboards.status import setup_bokeh
 from obshub.dashboards.style import CSS, esc, table, value
@@ -55,6 +55,8 @@ class NightReportDashboard:
 
     async def update(self) -> None:
         raw = await self.source.night_report()
+        if raw is not None and "telescopes" not in raw and "blocks" in raw:
+            raw = from_executor(raw)
         figures = {} if raw is None else normalise_report(raw)
         night = (raw or {}).get("night")
         self.header.value = f'<p data-key="night">Night of {esc(night)}</p>' if night else ""

@@ -33,6 +33,7 @@ ENV_STATION = "OBSHUB_STATION"
 ENV_PLAN = "OBSHUB_PLAN"
 ENV_REPORT = "OBSHUB_NIGHT_REPORT"
 ENV_FRAMES = "OBSHUB_FRAMES"
+ENV_STORE = "OBSHUB_STORE"
 ENV_SERVICE = "OBSHUB_SERVICE_URL"
 ENV_TOKEN = "OBSHUB_DASHBOARD_TOKEN"
 
@@ -130,6 +131,7 @@ class LocalSource:
         plan_file: Path | None = None,
         report_file: Path | None = None,
         frames_dir: Path | None = None,
+        store_url: str | None = None,
     ):
         if not station_files:
             raise ValueError("LocalSource: no station file given")
@@ -140,6 +142,7 @@ class LocalSource:
         self.plan_file = plan_file
         self.report_file = report_file
         self.frames = FrameThumbnails(frames_dir)
+        self.store_url = store_url
         self._stations: list[Any] | None = None
 
     async def _open(self) -> list[Any]:
@@ -168,7 +171,12 @@ class LocalSource:
         return _read_json(self.plan_file, "plan")
 
     async def night_report(self) -> dict[str, Any] | None:
-        return _read_json(self.report_file, "night report")
+        if self.report_file is not None:
+            return _read_json(self.report_file, "night report")
+        if self.store_url:
+            # The executor's record of the night, summed as `obshub observe --report` does.
+            return await asyncio.to_thread(_store_report, self.store_url)
+        return None
 
     async def aclose(self) -> None:
         for s in self._stations or []:
@@ -266,6 +274,17 @@ class ServiceSource:
         await self.client.aclose()
 
 
+def _store_report(url: str) -> dict[str, Any]:
+    from obshub.executor.report import night_report
+    from obshub.store.db import Store
+
+    store = Store(url, upgrade=False)
+    try:
+        return night_report(store)
+    finally:
+        store.close()
+
+
 def _fits_png(content: bytes) -> bytes:
     import io
 
@@ -293,6 +312,9 @@ def source_from_env() -> Source:
         Station files, separated by ``os.pathsep``; the demo station by default.
     OBSHUB_PLAN, OBSHUB_NIGHT_REPORT, OBSHUB_FRAMES
         The plan and report JSON files and the frames directory, for standalone use.
+    OBSHUB_STORE
+        The executor's store (database URL): the night report is summed from it when no
+        report file is given.
     """
     url = os.environ.get(ENV_SERVICE)
     if url:
@@ -308,4 +330,5 @@ def source_from_env() -> Source:
         plan_file=_path(ENV_PLAN),
         report_file=_path(ENV_REPORT),
         frames_dir=_path(ENV_FRAMES),
+        store_url=os.environ.get(ENV_STORE) or None,
     )

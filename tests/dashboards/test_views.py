@@ -102,3 +102,60 @@ def test_running_now_comes_from_the_plan():
     assert on is not None and on["target"] in ("M57", "M31")
     assert running_now(plan, "Elsewhere", now) is None
     assert running_now(plan, None, now + timedelta(days=1)) is None
+
+
+def test_executor_report_is_summed_per_station():
+    from obshub.dashboards.plan import from_executor
+
+    def block(exposing, slewing, safety, frames, sync=None):
+        d = {
+            "seconds": {
+                "exposing": exposing,
+                "slewing": slewing,
+                "settling": 10.0,
+                "waiting_safety": safety,
+                "dithering": 5.0,
+            },
+            "frames_saved": frames,
+        }
+        if sync:
+            d["sync"] = sync
+        return d
+
+    raw = {
+        "blocks": {
+            "Demo Observatory/m13": block(3600.0, 120.0, 0.0, 60),
+            "Demo Observatory/m57": block(
+                1800.0, 60.0, 600.0, 30, {"cam1": {"waiting": 20.0, "spoiled": 10.0}}
+            ),
+        },
+        "nights": {"2026-11-24": {}, "2026-11-25": {}},
+    }
+    rep = from_executor(raw)
+    assert rep["night"] == "2026-11-25"
+    row = normalise_report(raw)["Demo Observatory"]
+    assert row["exposing_s"] == 5400.0
+    assert row["slewing_s"] == 200.0
+    assert row["waiting_safety_s"] == 600.0
+    assert row["lost_to_sync_s"] == 30.0
+    assert row["idle_s"] == 10.0 and row["frames"] == 90
+
+
+async def test_night_report_from_the_executors_store(tmp_path, station_file):
+    from obshub.dashboards.sources import LocalSource
+    from obshub.store.db import Store
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = Store(url)
+    try:
+        b = store.block_id("Demo Observatory", "m13", {"target": "M13"})
+        store.append(b, "activity", kind="slewing", seconds=42.0)
+        store.append(b, "activity", kind="exposing", seconds=600.0)
+        store.append(b, "frame_saved", key="f1", path="x.fits")
+    finally:
+        store.close()
+    src = LocalSource([station_file], store_url=url)
+    figures = normalise_report(await src.night_report())
+    assert figures["Demo Observatory"]["slewing_s"] == 42.0
+    assert figures["Demo Observatory"]["exposing_s"] == 600.0
+    assert figures["Demo Observatory"]["frames"] == 1
