@@ -226,7 +226,11 @@ class Scheduler:
 
     def mark_done(self, uid: str) -> None:
         """The executor finished this unit: it is locked and charged to its program."""
-        self.done.add(self._unit(uid))
+        ui = self._unit(uid)
+        if ui not in self.done:
+            self.done.add(ui)
+            req = self.problem.request(self.problem.units[ui])
+            self.problem.fairshare.program(req.program).used_hours += req.duration_s / 3600.0
         self._changed()
 
     def _close(

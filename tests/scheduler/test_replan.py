@@ -173,3 +173,20 @@ def test_what_if_leaves_the_plan_alone(sched):
     more = s.what_if(add=[request("extra", 150, 30, priority=10)], remove=["r0"])
     assert "r0" not in {e.request for e in more.entries} | {x.request for x in more.unscheduled}
     assert s.plan.to_dict()["entries"] == before
+
+
+def test_mark_done_locks_and_charges(sched):
+    s = sched
+    e = s.plan.for_telescope("ohp/t1")[0]
+    req = s.problem.requests[s.problem.req_index[e.request]]
+    used = s.problem.fairshare.program(req.program).used_hours
+    s.mark_done(e.unit)
+    s.mark_done(e.unit)  # idempotent
+    assert s.problem.fairshare.program(req.program).used_hours == pytest.approx(
+        used + req.duration_s / 3600
+    )
+    assert s.plan.entry(e.unit)[0].state == "done"
+    assert s.plan.next_for("ohp/t1", e.start) is not s.plan.entry(e.unit)[0]
+    # a fault later on does not move what is done
+    s.telescope_fault("ohp/t1", e.start, now=e.start)
+    assert s.plan.entry(e.unit)
