@@ -7,7 +7,7 @@ rotation: hour angle = ERA + longitude − apparent RA, then plain spherical tri
 targets × times in numpy. What this leaves out over a night — the drift of aberration and
 precession-nutation (≈0.1″), diurnal aberration (≤0.3″), polar motion (≈0.3″), refraction (the
 comparison uses none) — keeps it within an arcsecond of astropy (measured in
-``tests/scheduler/test_visibility.py``). Sun and Moon come from astropy on a 10-minute grid,
+``tests/scheduler/test_sched_visibility.py``). Sun and Moon come from astropy on a 10-minute grid,
 interpolated.
 """
 
