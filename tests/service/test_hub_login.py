@@ -109,3 +109,14 @@ def test_api_docs_are_served_offline(hub):
     schema = httpx.get(hub.api + "/openapi.json", timeout=30).json()
     assert schema["info"]["title"] == "obshub"
     assert "/services/obshub/api/v1/sites/{site_id}/requests" in schema["paths"]
+
+
+def test_club_viewer_has_no_notebook_server(hub):
+    vera = {"Authorization": f"token {hub.user_token('vera')}"}
+    r = httpx.post(f"{hub.url}hub/api/users/vera/server", headers=vera, timeout=30)
+    assert r.status_code == 403
+    # …while observers' roles include their own server (`self`)
+    me = httpx.get(
+        f"{hub.url}hub/api/user", headers={"Authorization": f"token {hub.user_token('alice')}"}
+    ).json()
+    assert any(s.startswith("servers!user") or s == "servers" for s in me["scopes"]), me
