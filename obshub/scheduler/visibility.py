@@ -124,11 +124,16 @@ def horizontal(ri, di, era, lon_rad, lat_rad):
     return alt, az
 
 
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,jk->ik", a, b)
+
+
 def _hour_angle_terms(ri, di, era, lon_rad, lat_rad, *, azimuth: bool = True):
     """sin(alt) and the azimuth's (east, north) components over targets × times.
 
     With a = ERA + longitude, cos and sin of the hour angle a − ri expand into per-target
-    times per-time factors, so each output is one (n, 3) @ (3, T) matrix product.
+    times per-time factors, so each output is one (n, 3) × (3, T) matrix product (einsum: BLAS
+    threads gain nothing at K = 3 and stall when the cores are busy).
     """
     a = era + lon_rad
     ca, sa = np.cos(a), np.sin(a)
@@ -137,12 +142,12 @@ def _hour_angle_terms(ri, di, era, lon_rad, lat_rad, *, azimuth: bool = True):
     sl, cl = math.sin(lat_rad), math.cos(lat_rad)
     per_time = np.stack([ca, sa, np.ones_like(a)])
     # sin alt = sl sd + cl cd (ca cr + sa sr)
-    sin_alt = np.stack([cl * cd * cr, cl * cd * sr, sl * sd], axis=1) @ per_time
+    sin_alt = _mm(np.stack([cl * cd * cr, cl * cd * sr, sl * sd], axis=1), per_time)
     if not azimuth:
         return sin_alt, None, None
     # east = -cd sin(a - ri) = -cd (sa cr - ca sr); north = sd cl - cd sl cos(a - ri)
-    east = np.stack([cd * sr, -cd * cr, np.zeros_like(cd)], axis=1) @ per_time
-    north = np.stack([-sl * cd * cr, -sl * cd * sr, sd * cl], axis=1) @ per_time
+    east = _mm(np.stack([cd * sr, -cd * cr, np.zeros_like(cd)], axis=1), per_time)
+    north = _mm(np.stack([-sl * cd * cr, -sl * cd * sr, sd * cl], axis=1), per_time)
     return sin_alt, east, north
 
 
@@ -222,7 +227,7 @@ class Quantities:
             cd = np.cos(self.di)
             tv = np.stack([cd * np.cos(self.ri), cd * np.sin(self.ri), np.sin(self.di)], axis=1)
             mv = np.stack([np.cos(md) * np.cos(mr), np.cos(md) * np.sin(mr), np.sin(md)])
-            return tv @ mv
+            return _mm(tv, mv)
         if key == "moon_separation":
             return np.degrees(np.arccos(np.clip(self["cos_moon_separation"], -1.0, 1.0)))
         if key == "sky_brightness":
