@@ -154,3 +154,20 @@ def test_requests_submit_list_cancel(hub):
         r = bob.delete(f"/sites/{SITE_A}/requests/{req['id']}")
         assert r.status_code == 200 and r.json()["state"] == "cancelled"
         assert bob.delete(f"/sites/{SITE_A}/requests/{req['id']}").status_code == 409
+
+
+def test_configurer_edits_a_port(hub):
+    port = f"/sites/{SITE_A}/telescopes/main/ports/imaging/config"
+    with hub.client("carl") as carl, hub.client("alice") as alice:
+        r = carl.patch(port, json={"script": "my_scripts.deep:LongExposure", "focal_length": 530})
+        assert r.status_code == 200, r.text
+        assert r.json()["script"] == "my_scripts.deep:LongExposure"
+        cfg = alice.get(f"/sites/{SITE_A}/config").json()
+        p = cfg["mounts"][0]["ports"][0]
+        assert p["script"] == "my_scripts.deep:LongExposure" and p["focal_length"] == 530
+        r = carl.patch(port, json={"script": "not a script"})
+        assert r.status_code == 422
+        assert "script" in r.json()["field"], r.json()
+        assert carl.get(port).json()["script"] == "my_scripts.deep:LongExposure"  # unchanged
+        assert carl.patch(port, json={"script": None}).json()["script"] is None
+        assert alice.patch(port, json={"focal_length": 1}).status_code == 403
