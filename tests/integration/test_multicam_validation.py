@@ -176,3 +176,21 @@ def test_single_instrument_blocks_keep_the_plain_runner(store, tmp_path):
     synced = _block(exposures=[{"exposure": 1, "count": 1}], sync={"policy": "loose"})
     r = make_runner(st, synced, store, tmp_path)
     assert isinstance(r, MultiBlockRunner) and [ln.inst.name for ln in r.lanes] == ["main.imaging"]
+
+
+def test_example_block_fits_the_example_station(store, tmp_path):
+    from pathlib import Path
+
+    from obshub.executor.blocks import load_block
+
+    root = Path(__file__).parents[2] / "examples"
+    station = Station.from_file(root / "multicam-station.yaml")
+    runner = MultiBlockRunner(station, load_block(root / "blocks/multicam.yaml"), store, tmp_path)
+    assert [ln.inst.name for ln in runner.lanes] == [
+        "main.imaging",
+        "main.imaging2",
+        "main.imaging3",
+    ]
+    plan = runner.plans["main"]
+    assert plan.trains["main.imaging3"].frames <= 2
+    assert runner.summary is not None and len(runner.plan) == 9 + 6 + 4
