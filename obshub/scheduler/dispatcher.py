@@ -192,10 +192,30 @@ class Dispatcher:
         if len(starts) == 0:
             return None
         s = int(starts[0])
-        chosen = tuple(k for k in feas if s in feas[k])[:n]
+        chosen = self._team([k for k in feas if s in feas[k]], n)
         pl = Placement(ui, chosen, s, group=u.uid)
         self.commit(pl)
         return pl
+
+    def _team(self, free: list[int], n: int) -> tuple[int, ...]:
+        """``n`` of the ``free`` telescopes, preferring mounts declared to cooperate
+        (``cooperates_with`` in the station file), then the same site: the sync primitives
+        start those together to the second."""
+        tels = self.p.telescopes
+        for k in free:
+            mates = [
+                j
+                for j in free
+                if j != k
+                and (tels[j].id in tels[k].cooperates_with or tels[k].id in tels[j].cooperates_with)
+            ]
+            if len(mates) >= n - 1:
+                return (k, *mates[: n - 1])
+        for k in free:
+            same = [j for j in free if j != k and tels[j].site.name == tels[k].site.name]
+            if len(same) >= n - 1:
+                return (k, *same[: n - 1])
+        return tuple(free[:n])
 
     def order(self, units: list[int] | None = None) -> list[int]:
         """Units by weight per minute (desc), then fewest candidate starts, then longest."""

@@ -123,6 +123,18 @@ def test_together_request_starts_on_several_telescopes_at_once():
     assert validate_plan(plan, reqs, tels) == []
 
 
+def test_together_prefers_cooperating_mounts():
+    tels = [
+        telescope("ohp/a"),
+        telescope("ohp/b"),
+        telescope("ohp/c", cooperates_with=("ohp/d",)),
+        telescope("ohp/d"),
+    ]
+    reqs = [request("pair", 150, 30, minutes=30, together=2, priority=9)]
+    plan, _ = schedule(reqs, tels, NIGHT, time_limit=1)
+    assert sorted(e.telescope for e in plan.entry("pair")) == ["ohp/c", "ohp/d"]
+
+
 def test_cadence_follows_the_sun_across_sites():
     """Visits every 2 h through the UTC day: Europe first, then Arizona, handed westward."""
     tels = [telescope("ohp/t1", OHP), telescope("kitt/t1", KITT)]
