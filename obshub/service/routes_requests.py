@@ -135,7 +135,7 @@ async def queue(site_id: str, ctx: Ctx, caller: Caller) -> list[dict[str, Any]]:
             {
                 "id": r["id"],
                 "owner": r["owner"].split(":", 1)[-1],
-                "target": (p.get("target") or {}).get("name") if isinstance(p, dict) else None,
+                "target": _target_name(p),
                 "telescope": p.get("telescope") if isinstance(p, dict) else None,
                 "priority": p.get("priority") if isinstance(p, dict) else None,
                 "submitted_at": r["submitted_at"],
