@@ -23,6 +23,8 @@ from obshub.sim.process import free_port
 
 pytestmark = pytest.mark.slow
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
 PASSWORD = "dash-demo-pw"
 REPORT = {
     "night": "2026-11-25",
@@ -132,7 +134,12 @@ def _login(context, hub, user: str):
 
 def _open(page, url: str, wait_for: str):
     page.goto(url, timeout=90_000)
-    page.wait_for_selector(wait_for, timeout=90_000)
+    try:
+        page.wait_for_selector(wait_for, timeout=90_000)
+    except Exception:
+        name = url.rsplit("/", 1)[-1].replace(".ipynb", "")
+        page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
+        raise
     page.wait_for_selector(".bk-Canvas, canvas", state="attached", timeout=60_000)
 
 
@@ -179,6 +186,51 @@ def test_club_member_sees_live_status(dash_hub, browser, alpaca_sim, artifacts):
         context.close()
 
 
+def _run_notebook(name: str, env: dict[str, str], workdir: Path) -> str:
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[2]
+    nb = nbformat.read(root / "notebooks" / f"{name}.ipynb", as_version=4)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        NotebookClient(
+            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        ).execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return "\n".join(
+        str(o.get("text", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
+
+
+def test_notebooks_in_the_hub_go_through_the_service(dash_hub, tmp_path):
+    """As in alice's kernel: the service URL and her token, no station file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {
+        "OBSHUB_SERVICE_URL": dash_hub.url + "services/obshub/",
+        "JUPYTERHUB_API_TOKEN": dash_hub.user_token("alice"),
+        "OBSHUB_FRAMES": str(tmp_path / "frames"),
+    }
+    with ThreadPoolExecutor(1) as pool:
+        control = pool.submit(_run_notebook, "control", env, tmp_path).result()
+        planning = pool.submit(_run_notebook, "planning", env, tmp_path).result()
+    assert "'holder': 'alice'" in control or "alice" in control  # the lease
+    assert "M13_R_" in control and "parked" in control
+    assert "->" in planning and "queued" in planning
+
+
 def test_observer_sees_queue_and_report(dash_hub, browser, alpaca_sim, artifacts):
     context = browser.new_context(viewport={"width": 1400, "height": 1400})
     try:
@@ -188,7 +240,10 @@ def test_observer_sees_queue_and_report(dash_hub, browser, alpaca_sim, artifacts
             dash_hub.url + "services/club-dashboards/voila/render/scheduler-queue.ipynb",
             "[data-key=summary]",
         )
-        assert page.inner_text("[data-key=summary]").startswith("2 blocks on 1 telescopes")
+        summary = page.inner_text("[data-key=summary]")
+        assert summary.startswith("2 blocks on 1 telescopes"), summary
+        # The requests alice's planning notebook submitted are in the queue.
+        assert "0 queued" not in summary
         assert "never above 20°" in page.inner_text("[data-key=unscheduled]")
         page.screenshot(path=str(artifacts / "hub-club-queue-alice.png"), full_page=True)
         _open(
