@@ -33,6 +33,14 @@ def _hm(v: Any) -> str:
         return esc(v)
 
 
+def _short_id(v: Any) -> str:
+    """Request ids as people read them: a UUID's first eight characters."""
+    text = "" if v is None else str(v)
+    if len(text) == 36 and text.count("-") == 4:
+        return f'<span title="{esc(text)}">{esc(text[:8])}</span>'
+    return esc(v)
+
+
 def queue_html(plan: dict[str, Any]) -> str:
     """The queue table: requests by priority with owner and state."""
     rows = sorted(plan.get("queue", []), key=lambda r: -float(r.get("priority") or 0))
@@ -42,7 +50,7 @@ def queue_html(plan: dict[str, Any]) -> str:
         ["Request", "Target", "Owner", "Program", "Priority", "Telescope", "State"],
         [
             [
-                esc(r.get("request")),
+                _short_id(r.get("request")),
                 esc(r.get("target")),
                 esc(r.get("owner")),
                 esc(r.get("program")),
@@ -87,7 +95,12 @@ def unscheduled_html(plan: dict[str, Any]) -> str:
     return table(
         ["Request", "Target", "Owner", "Why not"],
         [
-            [esc(r.get("request")), esc(r.get("target")), esc(r.get("owner")), esc(r.get("reason"))]
+            [
+                _short_id(r.get("request")),
+                esc(r.get("target")),
+                esc(r.get("owner")),
+                esc(r.get("reason")),
+            ]
             for r in rows
         ],
         "unscheduled",
