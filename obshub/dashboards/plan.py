@@ -108,13 +108,29 @@ def from_scheduler(d: dict[str, Any], site: str = "") -> dict[str, Any]:
         }
         for x in d.get("unscheduled", [])
     ]
+    # Monitoring requests (cadences) come as one entry per visit: tonight's progress per request.
+    visits: dict[str, dict[str, Any]] = {}
+    for b in blocks:
+        if b.get("visit") is None:
+            continue
+        v = visits.setdefault(
+            str(b.get("request")),
+            {
+                "program": f"{b.get('request')} ({b.get('target')})",
+                "owner": b.get("owner"),
+                "done": 0,
+                "total": 0,
+            },
+        )
+        v["total"] += 1
+        v["done"] += str(b.get("state")) in ("done", "completed")
     return {
         "generated": d.get("created") or d.get("generated"),
         "night": d.get("night"),
         "blocks": blocks,
         "queue": list(d.get("queue", [])),
         "unscheduled": unscheduled,
-        "programs": list(d.get("programs", [])),
+        "programs": list(d.get("programs", [])) + list(visits.values()),
     }
 
 

@@ -44,6 +44,28 @@ def test_scheduler_plan_dicts_are_read():
     assert p["blocks"][0]["state"] == "scheduled" and p["blocks"][0]["owner"] == "ann"
     assert p["blocks"][0]["start_dt"] == datetime(2026, 11, 25, 20, tzinfo=UTC)
     assert "never above the horizon" in unscheduled_html(p)
+    # A monitoring request's visits show as its progress tonight.
+    visits = [
+        PlanEntry(
+            f"u{i}",
+            "var1",
+            "main",
+            "Algol",
+            47.0,
+            41.0,
+            t0 + i * u.h,
+            t0 + i * u.h + 5 * u.min,
+            30.0,
+            [],
+            owner="ann",
+            visit=i,
+            state="done" if i == 0 else "planned",
+        )
+        for i in range(3)
+    ]
+    plan.entries += visits
+    progs = normalise_plan(plan.to_dict())["programs"]
+    assert progs == [{"program": "var1 (Algol)", "owner": "ann", "done": 1, "total": 3}]
 
 
 def test_bad_plans_and_reports_name_the_entry():
