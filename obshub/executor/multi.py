@@ -50,7 +50,7 @@ from obshub.station.station import Station
 from obshub.store.db import Store
 from obshub.sync.coordinator import MountCoordinator, SyncedFrame, SyncError
 from obshub.sync.hook import StationSync
-from obshub.sync.log import Record, SyncLog, record_to_json
+from obshub.sync.log import Record, SyncLog, WaitRecord, now, record_to_json
 from obshub.sync.multimount import MultiMount, check_cooperation
 from obshub.sync.planner import CameraSpec, Plan, plan_trains
 from obshub.sync.policies import Loose, Planned, Policy, Strict
@@ -78,8 +78,20 @@ class DitherCycle:
     ``quota`` never wait (loose followers).
     """
 
-    def __init__(self, quota: dict[str, int], first: int = 1):
+    def __init__(
+        self,
+        quota: dict[str, int],
+        first: int = 1,
+        *,
+        mount: str = "",
+        log: SyncLog | None = None,
+        block: str | None = None,
+    ):
         self.quota = dict(quota)
+        self.mount = mount
+        self.log = log
+        self.block = block
+        self._started = -float("inf")
         self.count = dict.fromkeys(quota, 0)
         self.active = set(quota)
         self.arrived: set[str] = set()
@@ -111,9 +123,12 @@ class DitherCycle:
         self.arrived.add(name)
         self._wake()
         gen = self.generation
+        arrived = now()
         while self.generation == gen:
             if not self.busy and self.active <= self.arrived:
                 self.busy = True
+                self._started = now()
+                self._waited(name, arrived, self._started)
                 try:
                     # After a park the next slew re-points anyway: no dither on a parked mount.
                     if lane.acquired and lane.target is not None:
@@ -128,6 +143,12 @@ class DitherCycle:
                 return
             ev = self._changed
             await ev.wait()
+        # Waiting for the other cameras counts as waiting for sync; the dither itself does not.
+        self._waited(name, arrived, self._started if self._started >= arrived else now())
+
+    def _waited(self, camera: str, start: float, end: float) -> None:
+        if self.log is not None and end - start >= 0.005:
+            self.log.add(WaitRecord(camera, self.mount, start, end, "dither barrier", self.block))
 
 
 class Together:
@@ -147,9 +168,18 @@ class Together:
     async def expose(self, lane: str, frame: PlannedFrame) -> tuple[SyncedFrame, float]:
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self.requests[lane] = (frame, fut)
+        asked = now()
         self._maybe_fire()
         try:
-            return await fut
+            synced, t0 = await fut
+            # Waiting for the other mounts' cameras to be ready is waiting for sync.
+            start = synced.record.requested
+            if start - asked >= 0.005:
+                owner = self.group._owner[lane]
+                self.group.log.add(
+                    WaitRecord(lane, owner.name, asked, start, "other mounts", owner.block)
+                )
+            return synced, t0
         finally:
             # Cancelled before the start: withdraw the request (a started batch goes on).
             if lane in self.requests and self.requests[lane][1] is fut:
@@ -345,6 +375,8 @@ class MultiBlockRunner(BlockRunner):
         Unknown instruments, instruments on mounts that may not cooperate, filters an
         instrument has no wheel for, exposure plans the planner cannot use — all at once.
     """
+
+    several_instruments = True
 
     def __init__(
         self,
@@ -557,7 +589,9 @@ class MultiBlockRunner(BlockRunner):
             else:
                 quota = {ln.inst.name: every[ln.inst.name] for ln in lanes}
             # Dither positions go on from where a crashed run left them.
-            ms.cycle = DitherCycle(quota, first=done + 1)
+            ms.cycle = DitherCycle(
+                quota, first=done + 1, mount=ms.name, log=self.sync_log, block=self.block.name
+            )
 
     # The sync log into the store -----------------------------------------------------------
 

@@ -106,6 +106,9 @@ class BlockRunner:
         sync layer passes its own to coordinate several cameras on one mount.
     """
 
+    #: Whether this runner takes blocks with several ``instruments`` (the multi runner does).
+    several_instruments = False
+
     def __init__(
         self,
         station: Station,
@@ -115,6 +118,16 @@ class BlockRunner:
         *,
         motion: MotionCoordinator | None = None,
     ):
+        if block.instruments is not None and not self.several_instruments:
+            raise ConfigError(
+                f"block {block.name!r}",
+                [
+                    (
+                        "instruments",
+                        "several instruments: run it with obshub.executor.multi.make_runner",
+                    )
+                ],
+            )
         self.station = station
         self.block = block
         self.settings = block.executor

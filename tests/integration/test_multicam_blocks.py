@@ -89,6 +89,9 @@ async def test_three_cameras_one_mount_block(cam3_station, tmp_path, policy):
             cam = d["key"].split("/")[0]
             assert h["EXPTIME"] == pytest.approx(plan.trains[cam].exposure, abs=0.01)
     if policy == "strict":
+        # imaging3 (0.2 s frames) waits at the barrier for imaging2 (0.5 s) before each dither.
+        assert cams["main.imaging3"]["waiting"] > 0
+        assert any(w.why == "dither barrier" for w in log.waits("main.imaging3"))
         # The barrier: between two dithers every camera takes at most its 2 frames.
         dithers = [m for m in log.motions("main") if m.kind == "dither"]
         for a, b in zip(dithers, dithers[1:], strict=False):

@@ -194,3 +194,12 @@ def test_example_block_fits_the_example_station(store, tmp_path):
     plan = runner.plans["main"]
     assert plan.trains["main.imaging3"].frames <= 2
     assert runner.summary is not None and len(runner.plan) == 9 + 6 + 4
+
+
+def test_the_plain_runner_refuses_several_instruments(store, tmp_path):
+    st = _station(alpaca_station("127.0.0.1:9", cameras=2))
+    block = _block(
+        instruments=["main.imaging", "main.imaging2"], exposures=[{"exposure": 1, "count": 1}]
+    )
+    with pytest.raises(ConfigError, match="make_runner"):
+        BlockRunner(st, block, store, tmp_path)
