@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC110 - polling the store is the point: the runner records there.
 """Blocks on three cameras of one mount, through the sync layer, on a real simulator.
 
 One ``alpaca-simulators`` process serves the mount and three cameras: every dither and slew
@@ -98,3 +99,63 @@ async def test_three_cameras_one_mount_block(cam3_station, tmp_path, policy):
             for cam in CAMS:
                 n = sum(a.end <= e.start < b.start for e in log.exposures(cam) if e.counted)
                 assert n <= 2, (cam, n)
+
+
+def _sim_state(sim, device: str, prop: str):
+    import httpx
+
+    return httpx.get(f"http://{sim.address}/api/v1/{device}/0/{prop}", timeout=5).json()["Value"]
+
+
+@pytest.mark.slow
+async def test_unsafe_mid_block_parks_once_for_all_cameras_then_resumes(
+    cam3_sim, cam3_station, tmp_path
+):
+    import asyncio
+
+    block = multicam_block(
+        cam3_station,
+        "multicam-unsafe",
+        executor={"safe_period": 1.0, "poll_interval": 0.3, "slew_settle": 0.1},
+    )
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    seen: dict[str, object] = {}
+
+    async def weather() -> None:
+        store = Store(url)
+        try:
+            while len(store.events(kinds=("frame_saved",))) < 3:
+                await asyncio.sleep(0.1)
+            await asyncio.to_thread(cam3_sim.put, "api/v1/safetymonitor/0/issafe", IsSafe="false")
+            while not store.events(kinds=("park",)):
+                await asyncio.sleep(0.1)
+            seen["parked"] = await asyncio.to_thread(_sim_state, cam3_sim, "telescope", "atpark")
+            n = len(store.events(kinds=("frame_started",)))
+            await asyncio.sleep(1.0)
+            seen["started_while_unsafe"] = len(store.events(kinds=("frame_started",))) - n
+            await asyncio.to_thread(cam3_sim.put, "api/v1/safetymonitor/0/issafe", IsSafe="true")
+        finally:
+            store.close()
+
+    w = asyncio.create_task(weather())
+    station = Station.from_file(cam3_station)
+    store = Store(url)
+    try:
+        runner = make_runner(station, parse_block(block), store, tmp_path / "frames")
+        summary = await runner.run()
+        events = store.events()
+    finally:
+        await station.aclose()
+        store.close()
+    await w
+    assert summary["status"] == "completed", summary["reason"]
+    assert summary["frames_saved"] == summary["frames_on_disk"] == 11
+    assert seen["parked"] is True and seen["started_while_unsafe"] == 0
+    # One interruption for the station, not one per camera; every lane resumed after it.
+    assert summary["interruptions"] == 1
+    assert [e.data["cause"] for e in events if e.kind == "interrupted"] == ["unsafe"]
+    parks = [e.data for e in events if e.kind == "park"]
+    assert parks[0]["parked"] == ["main"] and parks[0]["why"].startswith("unsafe")
+    assert_no_motion_during_exposure(runner.sync_log)
+    slews = [m for m in runner.sync_log.motions("main") if m.kind == "slew"]
+    assert len(slews) == 2  # the first acquisition and the one after reopening
