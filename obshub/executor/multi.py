@@ -388,12 +388,17 @@ class MultiBlockRunner(BlockRunner):
         motion: MotionCoordinator | None = None,
     ):
         self.sync_settings = block.sync or SyncSettings()
-        specs = block.instruments or [InstrumentPlan(instrument=block.instrument or "?")]
-        if block.instruments is None and block.instrument is None:
-            try:
-                specs = [InstrumentPlan(instrument=station.instrument(None)[1].name)]
-            except KeyError as exc:
-                raise ConfigError(f"block {block.name!r}", [("instrument", exc.args[0])]) from None
+        if block.instruments is not None:
+            specs = list(block.instruments)
+        else:  # one instrument with a sync policy: the block's, else the first imaging one
+            name = block.instrument
+            if name is None:
+                try:
+                    name = station.instrument(None)[1].name
+                except KeyError as exc:
+                    problem = [("instrument", exc.args[0])]
+                    raise ConfigError(f"block {block.name!r}", problem) from None
+            specs = [InstrumentPlan(instrument=name)]
         resolved = self._validate(station, block, specs)
         self._every = {
             inst.name: spec.dither_every or block.dither.every
