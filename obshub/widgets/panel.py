@@ -41,12 +41,35 @@ class ControlPanel(Panel):
         tabs = w.Tab(children=[p.widget for p in self.parts])
         for i, p in enumerate(self.parts):
             tabs.set_title(i, p.title.capitalize())
-        self.widget = w.VBox(
-            [
-                w.HTML(f"<h3 style='margin:0'>{getattr(station, 'name', '')} — {inst.name}</h3>"),
-                tabs,
-            ]
+        head: list[w.Widget] = [
+            w.HTML(f"<h3 style='margin:0'>{getattr(station, 'name', '')} — {inst.name}</h3>")
+        ]
+        self.telescope = unit.name
+        # A shared station (the service's RemoteStation) is controlled under a lease.
+        self.leasable = callable(getattr(station, "acquire", None)) and callable(
+            getattr(station, "release", None)
         )
+        if self.leasable:
+            head.append(
+                w.HBox(
+                    [
+                        self.button("Take control", self.take_control, button_style="success"),
+                        self.button("Release", self.release_control),
+                        self.message,
+                    ]
+                )
+            )
+        self.widget = w.VBox([*head, tabs])
+
+    async def take_control(self) -> str:
+        """Take (or renew) the telescope's control lease on a shared station."""
+        held = await self.station.acquire(self.telescope)
+        until = held.get("expires_at") or held.get("expires") if isinstance(held, dict) else None
+        return f"you control {self.telescope}" + (f" until {until}" if until else "")
+
+    async def release_control(self) -> str:
+        await self.station.release(self.telescope)
+        return f"released {self.telescope}"
 
     async def refresh(self) -> None:
         results = await asyncio.gather(*(p.refresh() for p in self.parts), return_exceptions=True)

@@ -275,24 +275,28 @@ async def _drive_remote_panel(url: str, token: str) -> dict:
 
     station = await RemoteStation.open(url=url, token=token)
     try:
-        async with station.lease("main"):
-            panel = ControlPanel(station)
-            pad, cam = panel.mount, panel.camera
-            await pad.run("unpark", pad.unpark)
-            pad.target.value = "M13"
-            await pad.run("slew", pad.slew)
-            where = await station.mounts["main"].mount.coordinates()
-            await cam.refresh()
-            cam.filter.value = "B"
-            cam.duration.value = 0.2
-            await cam.run("expose", cam.expose)
-            out = {
-                "errors": [p.last_error for p in panel.parts if p.last_error],
-                "separation_deg": float(where.separation(resolve_target("M13")).deg),
-                "filter": cam.filter_now.value,
-                "png": bytes(cam.view.value or b"")[:8],
-            }
-            await pad.run("park", pad.park)
+        panel = ControlPanel(station)
+        assert panel.leasable
+        await panel.run("take control", panel.take_control)
+        assert "you control main" in panel.message.value, panel.message.value
+        # Under the lease, taken with the panel's own button:
+        pad, cam = panel.mount, panel.camera
+        await pad.run("unpark", pad.unpark)
+        pad.target.value = "M13"
+        await pad.run("slew", pad.slew)
+        where = await station.mounts["main"].mount.coordinates()
+        await cam.refresh()
+        cam.filter.value = "B"
+        cam.duration.value = 0.2
+        await cam.run("expose", cam.expose)
+        out = {
+            "errors": [p.last_error for p in panel.parts if p.last_error],
+            "separation_deg": float(where.separation(resolve_target("M13")).deg),
+            "filter": cam.filter_now.value,
+            "png": bytes(cam.view.value or b"")[:8],
+        }
+        await pad.run("park", pad.park)
+        await panel.run("release", panel.release_control)
         # Without the lease the service refuses, and the panel says so instead of raising.
         await pad.run("unpark", pad.unpark)
         out["refused"] = pad.last_error or ""
