@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import postgres_server  # noqa: F401 - one real PostgreSQL server for every area
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -57,7 +57,14 @@ def detect_stars(
     stars = []
     for (cy, cx), flux, peak, lab in zip(centres, fluxes, peaks, keep, strict=True):
         stars.append(
-            Star(float(cx), float(cy), float(flux), float(peak), _hfr(sub, cx, cy), int(sizes[lab - 1]))
+            Star(
+                float(cx),
+                float(cy),
+                float(flux),
+                float(peak),
+                _hfr(sub, cx, cy),
+                int(sizes[lab - 1]),
+            )
         )
     return stars
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import block_dict, write_block
+from executor_blocks import block_dict, write_block
 
 from obshub.executor.blocks import parse_block
 from obshub.executor.runner import BlockRunner

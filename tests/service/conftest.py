@@ -17,7 +17,6 @@ import pytest
 
 from obshub.errors import ObshubError
 from obshub.service.hubprocess import HubProcess, kill_tree, start_hub
-from tests.executor.conftest import postgres_server  # noqa: F401 - the shared PG fixture
 
 __all__ = ["kill_tree"]
 
