@@ -21,6 +21,8 @@ import collections
 import contextlib
 import functools
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -74,6 +76,45 @@ def _disconnect_all() -> None:
         with contextlib.suppress(Exception):
             if client.isServerConnected():
                 client.disconnectServer()
+
+
+def _disable_nagle(port: int) -> int:
+    """Set TCP_NODELAY on this process's TCP connections to ``port``; return how many.
+
+    PyIndi writes each request in several small writes without TCP_NODELAY, so Nagle's
+    algorithm holds the tail until the server's delayed ACK: every request then takes about
+    40 ms more (measured: a set-and-acknowledge round trip drops from 44 ms to about 1.3 ms).
+    PyIndi does not expose its socket; find it among our file descriptors (Linux ``/proc``).
+    A socket option set through a duplicate descriptor applies to the shared socket.
+    """
+    done = 0
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    for name in fds:
+        try:
+            dup = os.dup(int(name))
+        except (OSError, ValueError):
+            continue
+        try:
+            s = socket.socket(fileno=dup)
+        except OSError:
+            os.close(dup)
+            continue
+        try:
+            if (
+                s.family in (socket.AF_INET, socket.AF_INET6)
+                and s.type == socket.SOCK_STREAM
+                and s.getpeername()[1] == port
+            ):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                done += 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+    return done
 
 
 class _Listener(PyIndi.BaseClient):
@@ -253,6 +294,7 @@ class IndiConnection:
         ok = bool(self._client.connectServer())
         if ok:
             self._connected = True
+            _disable_nagle(self.port)
         return ok
 
     async def ensure(self, who: str, operation: str) -> None:
