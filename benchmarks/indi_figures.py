@@ -4,7 +4,9 @@ Each backend runs against its real simulator on this machine (``indiserver`` wit
 simulators; ``alpaca-simulators``), both through obshub's device layer:
 
 * ``set_ack_ms``: setting the camera's gain until the device has acknowledged it (INDI: the
-  driver's Ok update of ``CCD_GAIN``; Alpaca: the PUT's reply).
+  driver's Ok update of ``CCD_GAIN``; Alpaca: the PUT's reply). For INDI the same with a plain
+  PyIndi client (``pyindi_baseline_set_ack_ms``), the baseline: PyIndi's socket has no
+  TCP_NODELAY, so each request waits for the server's delayed ACK.
 * ``fits_delay_ms``: from the end of a 1 s exposure (request time + duration) until the frame is
   written, fsynced and renamed into place as a FITS file (``obshub.frames.fits.write_fits``):
   readout, transfer (INDI: a FITS BLOB pushed by the server; Alpaca: ImageBytes polled for and
@@ -90,6 +92,46 @@ async def _measure(
     }
 
 
+def _pyindi_baseline(port: int, device: str, sets: int) -> float:
+    """Median set-and-acknowledge with a plain PyIndi client, as a script would write it:
+    ``sendNewNumber(dev, prop, elem, value)``, then wait for the driver's Ok update."""
+    import PyIndi
+
+    class Client(PyIndi.BaseClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.acked = threading.Event()
+
+        def updateProperty(self, prop) -> None:  # noqa: N802 - PyIndi's name
+            try:
+                if prop.getName() == "CCD_GAIN" and prop.getState() == PyIndi.IPS_OK:
+                    self.acked.set()
+            except Exception:  # noqa: BLE001 - never let an exception into PyIndi
+                pass
+
+    c = Client()
+    c.setServer("127.0.0.1", port)
+    if not c.connectServer():
+        raise RuntimeError(f"PyIndi baseline: no server on port {port}")
+    try:
+        deadline = time.monotonic() + 10
+        while not c.getDevice(device) or not c.getDevice(device).getNumber("CCD_GAIN"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("PyIndi baseline: CCD_GAIN never defined")
+            time.sleep(0.05)
+        times = []
+        for i in range(sets):
+            c.acked.clear()
+            t = time.perf_counter()
+            c.sendNewNumber(device, "CCD_GAIN", "GAIN", 50 + (i % 2))
+            if not c.acked.wait(5):
+                raise RuntimeError("PyIndi baseline: no acknowledgement within 5 s")
+            times.append((time.perf_counter() - t) * 1000)
+        return round(statistics.median(times), 2)
+    finally:
+        c.disconnectServer()
+
+
 def measure_indi(sets: int = 40, frames: int = 5, exposure: float = 1.0) -> dict[str, Any]:
     """The INDI figures, against an indiserver this starts and kills."""
     from obshub.sim.indi import IndiServerProcess, indi_station
@@ -106,6 +148,9 @@ def measure_indi(sets: int = 40, frames: int = 5, exposure: float = 1.0) -> dict
                 cam = st.mounts["main"].ports["imaging"].camera
                 r = await _measure(cam, sets, frames, exposure, Path(tmp) / "frames")
                 r["transport"] = "INDI FITS BLOB, pushed"
+                r["pyindi_baseline_set_ack_ms"] = await asyncio.to_thread(
+                    _pyindi_baseline, port, cam.device, sets
+                )
                 return r
             finally:
                 await st.aclose()
