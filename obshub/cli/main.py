@@ -24,6 +24,7 @@ COMMANDS = [
     "schedule",
     "hub",
     "demo",
+    "night",
 ]
 
 
