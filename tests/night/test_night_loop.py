@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import astropy.units as u
 import pytest
 import yaml
 from astropy.io import fits
@@ -72,7 +73,7 @@ def test_entry_block_keeps_the_requests_limits(station):
         ra=10.0,
         dec=50.0,
         start=now,
-        end=now + 0.001,
+        end=now + 90 * u.s,
         setup_s=10,
         exposures=[{"filter": "L", "seconds": 2, "count": 3}],
     )
