@@ -57,6 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="play the demo users: N requests for targets high now, Sun ignored, every few minutes",
     )
+    p.add_argument(
+        "--no-lease",
+        action="store_true",
+        help="do not take the telescopes' scheduler lease in the service (it is taken when "
+        "OBSHUB_SERVICE_URL and a token are set, as in the hub)",
+    )
     p.add_argument("--duration", type=float, default=0.0, metavar="S", help="stop after S seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     p.set_defaults(func=run)
@@ -87,6 +93,10 @@ async def _run(args: argparse.Namespace) -> int:
     from obshub.store import Store
 
     out, plans, sdb = _paths(args)
+    leasing = not args.no_lease and bool(
+        os.environ.get("OBSHUB_SERVICE_URL")
+        and (os.environ.get("JUPYTERHUB_API_TOKEN") or os.environ.get("OBSHUB_TOKEN"))
+    )
     store = Store(args.db or os.environ.get("OBSHUB_STORE") or None)
     sources: list = [FileRequests(args.requests)] if args.requests else []
     nights = [
@@ -103,6 +113,11 @@ async def _run(args: argparse.Namespace) -> int:
         )
         for p in args.stations
     ]
+    if leasing:
+        from obshub.night.lease import ServiceLease
+
+        for n in nights:
+            n.lease = ServiceLease(n.site_id)
     queue = None
     if sdb:
         queue = ServiceQueue(sdb, {n.site_id: n.station_id for n in nights})
@@ -126,6 +141,9 @@ async def _run(args: argparse.Namespace) -> int:
         await NightLoop(nights).run(stop, args.duration)
     finally:
         store.close()
+        for n in nights:
+            if n.lease is not None:
+                await n.lease.aclose()
     _emit({"event": "stopped", "blocks": sum(len(n.results) for n in nights)})
     return 0
 

@@ -23,6 +23,7 @@ from typing import Any
 import astropy.units as u
 from astropy.time import Time
 
+from obshub.client.http import LeaseError
 from obshub.errors import ObshubError
 from obshub.executor.motion import LocalMotion
 from obshub.night.blocks import AttributedRunner, entry_block
@@ -65,6 +66,9 @@ class StationNight:
         When the site is unsafe before a block, it is closed in the plan for this long.
     emit
         Called with one JSON-ready dict per event (the CLI prints them).
+    lease
+        A :class:`~obshub.night.lease.ServiceLease`: each block runs holding the telescope's
+        scheduler lease in the service (None: no service to tell).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class StationNight:
         safe_period: float = 120.0,
         unsafe_hold_s: float = 300.0,
         emit: Callable[[dict[str, Any]], None] | None = None,
+        lease: Any = None,
     ):
         self.path = Path(path)
         self.cfg = load_station(self.path)
@@ -95,6 +100,7 @@ class StationNight:
         self.safe_period = safe_period
         self.unsafe_hold_s = unsafe_hold_s
         self.emit = emit or (lambda ev: None)
+        self.lease = lease
         self.items: dict[str, Incoming] = {}
         self.sched: Scheduler | None = None
         self.night = ""
@@ -246,6 +252,12 @@ class StationNight:
         )
         return summary
 
+    def _leased(self, entry: PlanEntry) -> contextlib.AbstractAsyncContextManager:
+        if self.lease is None:
+            return contextlib.nullcontext(False)
+        slot = (entry.end - entry.start).to_value(u.s)
+        return self.lease.hold(entry.telescope.split("/", 1)[-1], 2 * slot + 120)
+
     async def follow(self, telescope: str, stop: asyncio.Event) -> None:
         """Follow the plan on one telescope until ``stop`` is set."""
         assert self.sched is not None
@@ -275,7 +287,13 @@ class StationNight:
                 self._event("replanned", cause="unsafe", closed_until=end.utc.isot[:19])
                 await pause(self.poll_s)
                 continue
-            summary = await self._run_entry(entry)
+            try:
+                async with self._leased(entry):
+                    summary = await self._run_entry(entry)
+            except LeaseError as exc:
+                self._event("waiting", cause="lease", telescope=telescope, reason=str(exc))
+                await pause(self.poll_s)
+                continue
             self.results.append(summary)
             async with self._lock:
                 if summary.get("status") == "completed":

@@ -74,11 +74,14 @@ def test_demo_shows_a_night_in_progress(tmp_path):
         )
     seen: dict[str, object] = {}
     try:
-        with httpx.Client(timeout=30, headers={"Authorization": f"token {TOKEN}"}) as c:
-            while proc.poll() is None and len(seen) < 6:
+        with (
+            httpx.Client(timeout=30, headers={"Authorization": f"token {TOKEN}"}) as c,
+            httpx.Client(timeout=60) as anon,
+        ):
+            while proc.poll() is None and len(seen) < 7:
                 time.sleep(1)
                 if "login" not in seen:
-                    r = _get(c, url + "hub/login")
+                    r = _get(anon, url + "hub/login")
                     if r is not None and r.status_code == 200 and "password" in r.text.lower():
                         seen["login"] = True
                     continue
@@ -106,9 +109,19 @@ def test_demo_shows_a_night_in_progress(tmp_path):
                         if seen["fits"].name in names:  # type: ignore[union-attr]
                             seen["listed"] = names[seen["fits"].name]  # type: ignore[union-attr]
                 if "dashboard" not in seen:
-                    r = _get(c, url + "services/dashboards/")
+                    # Rendering runs the notebook in a Voila kernel (anonymous: public page).
+                    r = _get(anon, url + "services/dashboards/voila/render/station-status.ipynb")
                     if r is not None and r.status_code == 200:
                         seen["dashboard"] = True
+                if "lease" not in seen:
+                    r = _get(c, f"{api}/sites/{SITE}/audit")
+                    if r is not None and r.status_code == 200:
+                        for a in r.json():
+                            if (a["principal"], a["action"]) == (
+                                "service:obshub-executor",
+                                "lease.acquire",
+                            ):
+                                seen["lease"] = a
         # Whether or not everything was seen, the demo stops by itself and cleanly.
         rc = proc.wait(timeout=180)
     finally:
@@ -116,7 +129,7 @@ def test_demo_shows_a_night_in_progress(tmp_path):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)
     text = log.read_text(errors="replace")
-    assert set(seen) >= {"login", "status", "plan", "fits", "listed", "dashboard"}, (
+    assert set(seen) >= {"login", "status", "plan", "fits", "listed", "dashboard", "lease"}, (
         f"seen {sorted(seen)}\n{text[-3000:]}"
     )
     assert rc == 0, text[-3000:]
