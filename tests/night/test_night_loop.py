@@ -161,3 +161,41 @@ async def test_unsafe_site_is_closed_in_the_plan(station, night_sim, tmp_path):
     moved = [e for e in plan["entries"] if e["request"] == doc["id"]]
     why = [x for x in plan["unscheduled"] if x["request"] == doc["id"]]
     assert all(e["start"][:19] >= closed for e in moved) and (moved or why), plan
+
+
+async def test_a_failed_block_is_placed_again_and_then_done(station, tmp_path, monkeypatch):
+    cfg = load_station(station)
+    doc = demo_requests(cfg, Time.now(), 1, tag="t3")[0]
+    reqs = _requests_file(tmp_path / "requests.yaml", [doc])
+    events: list[dict] = []
+    store = Store(f"sqlite:///{tmp_path / 'obs.db'}")
+    night = StationNight(
+        station,
+        [FileRequests([reqs])],
+        store,
+        tmp_path / "frames",
+        tmp_path / "plans",
+        lead_s=120,
+        poll_s=1,
+        emit=events.append,
+    )
+    real = night._run_entry
+    calls = []
+
+    async def first_fails(entry):
+        # A fake failure (a unit-level stand-in for a device that gave up): the rest is real.
+        calls.append(entry.unit)
+        if len(calls) == 1:
+            return {"block": entry.unit, "status": "failed", "reason": "injected"}
+        return await real(entry)
+
+    monkeypatch.setattr(night, "_run_entry", first_fails)
+    stop = asyncio.Event()
+    try:
+        await asyncio.gather(night.run(stop), _until(lambda: len(night.results) >= 2, 150, stop))
+    finally:
+        store.close()
+    assert [r["status"] for r in night.results] == ["failed", "completed"], events
+    assert any(e.get("cause") == "block failed" for e in events)
+    plan = json.loads((tmp_path / "plans" / "demo-observatory.json").read_text())
+    assert [e["state"] for e in plan["entries"] if e["request"] == doc["id"]] == ["done"]
