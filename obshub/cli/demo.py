@@ -207,6 +207,8 @@ def run_hub_demo(args: argparse.Namespace) -> int:
     station = demo_station(args.station, args.sim_port, home)
     cfg = load_station(station)
     sims = SimManager()
+    # A simulator already running (obshub sim start) is the user's: left running at the end.
+    ours = not any(p.running for p in sims.status(cfg))
     for p in sims.start(cfg):
         print(f"simulator {p.server} on {p.address} (pid {p.pid}); log {p.log}", flush=True)
     env = demo_env(station, home, args.requests)
@@ -242,7 +244,7 @@ def run_hub_demo(args: argparse.Namespace) -> int:
             while not stopping and proc.poll() is None and _get(url + "hub/login") != 200:
                 if args.duration and time.monotonic() - t0 >= args.duration:
                     break
-                time.sleep(0.5)
+                time.sleep(1.0)
             if proc.poll() is not None:
                 print(
                     f"obshub demo: the hub exited ({proc.returncode}); see {log_path}",
@@ -264,7 +266,8 @@ def run_hub_demo(args: argparse.Namespace) -> int:
         finally:
             print("stopping…", flush=True)
             _stop_hub(proc)
-            sims.stop(cfg)
+            if ours:
+                sims.stop(cfg)
             for s, h in old.items():
                 signal.signal(s, h)
             print("stopped.", flush=True)

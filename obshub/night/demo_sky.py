@@ -138,3 +138,6 @@ class DemoSky:
 
     def finished(self, item: Any, state: str) -> None:
         return None
+
+    def active(self, item: Any) -> bool:
+        return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -102,6 +103,9 @@ class StationNight:
         self.emit = emit or (lambda ev: None)
         self.lease = lease
         self.items: dict[str, Incoming] = {}
+        self.finished: set[str] = set()
+        self.running: dict[str, str] = {}  # telescope → unit being executed
+        self.cancelled: set[str] = set()
         self.sched: Scheduler | None = None
         self.night = ""
         self.station: Station | None = None
@@ -129,15 +133,36 @@ class StationNight:
         return new
 
     def save(self) -> Path:
+        """Write the plan where the service reads it, with the loop's own states.
+
+        Beyond the scheduler's ``planned``/``done``, an entry being executed is ``running`` and
+        one whose request was cancelled in the service is ``cancelled`` (the dashboards show
+        both). Written atomically: the service may read it at any moment.
+        """
         assert self.sched is not None
         self.plans_dir.mkdir(parents=True, exist_ok=True)
-        return self.sched.plan.save(self.plans_dir / f"{self.site_id}.json")
+        doc = self.sched.plan.to_dict()
+        running = set(self.running.values())
+        for e in doc["entries"]:
+            if e["unit"] in self.cancelled:
+                e["state"] = "cancelled"
+            elif e["unit"] in running and e["state"] == "planned":
+                e["state"] = "running"
+        path = self.plans_dir / f"{self.site_id}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=1))
+        tmp.replace(path)
+        return path
 
     async def plan(self) -> None:
-        """Build tonight's plan from every source's requests and save it."""
+        """Build tonight's plan from every source's requests and save it.
+
+        On a new night (after local noon) the requests not finished yet are planned again.
+        """
         now = Time.now()
         self.night = night_of(self.cfg.site.longitude)
-        first = self._poll()
+        self._poll()
+        first = [i for rid, i in self.items.items() if rid not in self.finished]
         self._last_poll = now.unix
         self.sched = await Scheduler.create(
             self.telescopes, [i.request for i in first], self.night, now=now
@@ -174,6 +199,7 @@ class StationNight:
         self._event("replanned", cause="new requests", new=len(new), placed=placed)
 
     def _finish(self, item: Incoming, state: str) -> None:
+        self.finished.add(item.request.id)
         src = getattr(item, "source", None)
         if src is not None:
             with contextlib.suppress(Exception):
@@ -203,6 +229,11 @@ class StationNight:
             self.save()
 
     # ------------------------------------------------------------------ executing
+
+    def _wanted(self, entry: PlanEntry) -> bool:
+        item = self.items.get(entry.request)
+        src = getattr(item, "source", None)
+        return item is None or src is None or bool(src.active(item))
 
     async def _site_safe(self) -> bool:
         assert self.station is not None
@@ -268,6 +299,8 @@ class StationNight:
 
         while not stop.is_set():
             async with self._lock:
+                if night_of(self.cfg.site.longitude) != self.night:
+                    await self.plan()  # local noon passed: the next night's plan
                 await self.refresh()
                 now = Time.now()
                 self._replace_missed(telescope, now)
@@ -279,6 +312,13 @@ class StationNight:
             if wait > 0:
                 await pause(min(wait, self.poll_s))
                 continue
+            if not await asyncio.to_thread(self._wanted, entry):
+                async with self._lock:
+                    self.sched.mark_done(entry.unit)  # never offered again
+                    self.cancelled.add(entry.unit)
+                    self.save()
+                self._event("skipped", unit=entry.unit, reason="cancelled in the service")
+                continue
             if not await self._site_safe():
                 async with self._lock:
                     end = now + self.unsafe_hold_s * u.s
@@ -287,6 +327,8 @@ class StationNight:
                 self._event("replanned", cause="unsafe", closed_until=end.utc.isot[:19])
                 await pause(self.poll_s)
                 continue
+            self.running[telescope] = entry.unit
+            self.save()
             try:
                 async with self._leased(entry):
                     summary = await self._run_entry(entry)
@@ -294,6 +336,8 @@ class StationNight:
                 self._event("waiting", cause="lease", telescope=telescope, reason=str(exc))
                 await pause(self.poll_s)
                 continue
+            finally:
+                self.running.pop(telescope, None)
             self.results.append(summary)
             async with self._lock:
                 if summary.get("status") == "completed":

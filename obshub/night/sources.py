@@ -2,7 +2,8 @@
 
 A source's :meth:`poll` returns the requests it has that the loop has not seen yet, as
 :class:`Incoming` items; the loop plans them and tells the source when one is done or failed
-(:meth:`finished`), so the service's queue shows the request's new state.
+(:meth:`finished`), so the service's queue shows the request's new state, and asks before a
+block runs whether its request is still wanted (:meth:`active`: not cancelled meanwhile).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class RequestSource(Protocol):
 
     def finished(self, item: Incoming, state: str) -> None: ...
 
+    def active(self, item: Incoming) -> bool: ...
+
 
 class FileRequests:
     """Requests files (``obshub schedule``'s format); read once, offered to every station."""
@@ -47,6 +50,9 @@ class FileRequests:
 
     def finished(self, item: Incoming, state: str) -> None:
         return None
+
+    def active(self, item: Incoming) -> bool:
+        return True
 
 
 def _telescope_id(station_id: str, name: str) -> str:
@@ -115,6 +121,16 @@ class ServiceQueue:
     def finished(self, item: Incoming, state: str) -> None:
         if item.service_id:
             self.db.set_request_state(item.service_id, state)
+
+    def active(self, item: Incoming) -> bool:
+        """Still queued (not cancelled by its owner since it was planned)?"""
+        if not item.service_id:
+            return True
+        try:
+            row = self.db.get_request(item.service_id)
+        except Exception:  # unreadable now: run it rather than lose the slot
+            return True
+        return row is None or row["state"] == "queued"
 
     def submit(self, site: str, owner: str, payload: dict) -> str:
         """Queue a request as ``owner`` would through the API (the demo sky's users)."""

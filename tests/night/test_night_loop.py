@@ -199,3 +199,48 @@ async def test_a_failed_block_is_placed_again_and_then_done(station, tmp_path, m
     assert any(e.get("cause") == "block failed" for e in events)
     plan = json.loads((tmp_path / "plans" / "demo-observatory.json").read_text())
     assert [e["state"] for e in plan["entries"] if e["request"] == doc["id"]] == ["done"]
+
+
+async def test_a_request_cancelled_after_planning_is_not_run(station, tmp_path):
+    cfg = load_station(station)
+    docs = demo_requests(cfg, Time.now(), 2, tag="t4")
+    queue = ServiceQueue(f"sqlite:///{tmp_path / 'service.sqlite'}", {})
+    rows = {}
+    for d in docs:
+        owner = d.pop("owner")
+        rows[d["id"]] = queue.submit("demo-observatory", owner, d)
+    events: list[dict] = []
+    store = Store(f"sqlite:///{tmp_path / 'obs.db'}")
+    night = StationNight(
+        station,
+        [queue],
+        store,
+        tmp_path / "frames",
+        tmp_path / "plans",
+        lead_s=120,
+        poll_s=1,
+        emit=events.append,
+    )
+    cancelled: list[str] = []
+
+    def cancel_the_later_one() -> bool:
+        if not cancelled and night.sched is not None and night.sched.plan.entries:
+            later = max(night.sched.plan.entries, key=lambda e: e.start.jd)
+            queue.db.set_request_state(rows[later.request], "cancelled")
+            cancelled.append(later.request)
+        return any(e["event"] == "skipped" for e in events) and len(night.results) >= 1
+
+    stop = asyncio.Event()
+    try:
+        await asyncio.gather(night.run(stop), _until(cancel_the_later_one, 150, stop))
+    finally:
+        store.close()
+    states = {
+        e["request"]: e["state"]
+        for e in json.loads((tmp_path / "plans" / "demo-observatory.json").read_text())["entries"]
+    }
+    (other,) = set(rows) - set(cancelled)
+    assert states == {cancelled[0]: "cancelled", other: "done"}, events
+    assert queue.db.get_request(rows[cancelled[0]])["state"] == "cancelled"
+    assert queue.db.get_request(rows[other])["state"] == "done"
+    assert [r["block"] for r in night.results] == [other]
