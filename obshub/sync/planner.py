@@ -195,6 +195,12 @@ class Plan:
         return ax
 
 
+#: Plans whose efficiencies differ by less than this are ties, broken in favour of exposures
+#: nearest the nominal ones: a millionth of integration is not worth changing what the
+#: observer asked for.
+EFFICIENCY_TIE = 1e-6
+
+
 def _train(spec: CameraSpec, period: float, dither: float) -> Train | None:
     """The best train for ``spec`` within one period, or None if none fits."""
     best: Train | None = None
@@ -244,7 +250,7 @@ def plan_trains(specs: list[CameraSpec], dither: float) -> Plan:
         off_nominal = sum(
             abs(plan.trains[s.name].exposure - s.exposure) / s.exposure for s in specs
         )
-        key = (round(plan.efficiency(), 6), -off_nominal, -period)
+        key = (round(plan.efficiency() / EFFICIENCY_TIE) * EFFICIENCY_TIE, -off_nominal, -period)
         if best_key is None or key > best_key:
             best, best_key = plan, key
     assert best is not None  # the largest candidate period always fits every camera

@@ -49,6 +49,8 @@ async def test_mount_unpark_slew_offset_guide_park(station, zenith):
 async def test_camera_frame_has_stars(station, zenith):
     mount = station.mounts["main"].mount
     camera = station.mounts["main"].ports["imaging"].camera
+    # The simulator is shared by the whole run: ask for the full frame unbinned.
+    await camera.set_binning(1)
     await mount.unpark()
     await mount.slew(zenith)
     img = await camera.expose(1 * u.s)

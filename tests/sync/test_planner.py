@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from obshub.sync import CameraSpec, limit_efficiency, plan_trains, strict_plan
-from obshub.sync.planner import Plan, _train
+from obshub.sync.planner import EFFICIENCY_TIE, Plan, _train
 
 
 def three() -> list[CameraSpec]:
@@ -114,4 +114,5 @@ def test_plan_is_feasible_optimal_among_periods_and_below_the_limit(specs, dithe
     trains = {s.name: _train(s, other, dither) for s in specs}
     if all(t is not None for t in trains.values()):
         alt = Plan(other, dither, trains)
-        assert alt.efficiency() <= plan.efficiency() + 1e-9
+        # Optimal up to the planner's documented tie (it then keeps nominal exposures).
+        assert alt.efficiency() <= plan.efficiency() + EFFICIENCY_TIE
