@@ -135,6 +135,7 @@ async def _run(args: argparse.Namespace) -> int:
             "frames": str(out),
             "plans": str(plans),
             "service_queue": bool(sdb),
+            "lease": leasing,
         }
     )
     try:
