@@ -8,17 +8,14 @@ station's site, optics and filter names.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from obshub.sim.process import ServerProcess
 from obshub.station.model import Protocol, ServerConfig, StationConfig
 
 # INDI device name → driver executable, for every simulator Debian's indi-bin ships that
@@ -262,7 +259,7 @@ def indi_station(
     }
 
 
-class IndiServerProcess:
+class IndiServerProcess(ServerProcess):
     """``indiserver`` with the simulators, owned by the caller (tests, benchmarks).
 
     Parameters
@@ -274,6 +271,8 @@ class IndiServerProcess:
     port
         A free loopback port by default.
     """
+
+    label = "indiserver"
 
     def __init__(
         self,
@@ -292,66 +291,7 @@ class IndiServerProcess:
         self.port = port or free_port()
         self.catalog = catalog
         self.log_path = self.workdir / "indiserver.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> IndiServerProcess:
-        from obshub.sim.manager import port_open
-
-        if self.proc is not None and self.proc.poll() is None:
-            return self
-        cmd, env = server_command(
-            self.station, self.server_name, self.workdir, self.catalog, self.port
-        )
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.workdir,
-                env=env,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while not port_open("127.0.0.1", self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"indiserver exited: {self.log_path.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise TimeoutError(f"indiserver not up on {self.address} after {timeout} s")
-            time.sleep(0.05)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the server and its drivers (a crash, as far as clients can tell)."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
         self.proc = None
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def __enter__(self) -> IndiServerProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        return server_command(self.station, self.server_name, self.workdir, self.catalog, self.port)

@@ -43,17 +43,7 @@ class IndiFilterWheel(IndiDevice, FilterWheel):
         return names[pos] if 0 <= pos < len(names) else None
 
     async def set_filter(self, name_or_slot: str | int) -> None:
-        names = await self.names()
-        if isinstance(name_or_slot, str):
-            if name_or_slot not in names:
-                raise InvalidValue(
-                    self.name, "position", f"no filter {name_or_slot!r} (has {names})"
-                )
-            slot = names.index(name_or_slot)
-        else:
-            slot = int(name_or_slot)
-            if not 0 <= slot < len(names):
-                raise InvalidValue(self.name, "position", f"no slot {slot} (has {len(names)})")
+        slot = self.slot_of(await self.names(), name_or_slot)
         await self._send(
             "FILTER_SLOT", {"FILTER_SLOT_VALUE": slot + 1}, "position", timeout=self.motion_timeout
         )

@@ -35,6 +35,27 @@ class FilterWheel(Device):
     async def focus_offsets(self) -> dict[str, int]:
         """Focuser offset in steps for each filter."""
 
+    def slot_of(self, names: list[str], name_or_slot: str | int) -> int:
+        """The slot for a filter name or slot number, refused clearly when there is none.
+
+        Raises
+        ------
+        InvalidValue
+            Naming the filters or the number of slots the wheel has.
+        """
+        from obshub.errors import InvalidValue
+
+        if isinstance(name_or_slot, str):
+            if name_or_slot not in names:
+                raise InvalidValue(
+                    self.name, "position", f"no filter {name_or_slot!r} (has {names})"
+                )
+            return names.index(name_or_slot)
+        slot = int(name_or_slot)
+        if not 0 <= slot < len(names):
+            raise InvalidValue(self.name, "position", f"no slot {slot} (has {len(names)})")
+        return slot
+
 
 class Rotator(Device):
     """A field rotator."""
