@@ -152,7 +152,10 @@ def run_alpyca(
 ) -> tuple[float, list[float]]:
     devices = [d for a in addresses for d in alpyca_devices(a)]
     n, lat = 0, []
+    gaps: list[float] = []
     t0 = time.monotonic()
+    # Staleness counts from the start of the phase: a device never refreshed shows the gap.
+    last: dict[str, float] = {name: t0 for name, _ in devices}
     while time.monotonic() - t0 < seconds:
         for name, dev in devices:
             s = time.monotonic()
@@ -163,11 +166,20 @@ def run_alpyca(
                     continue
                 raise
             if name.split("/")[0] not in skip:
-                lat.append(time.monotonic() - s)
+                now = time.monotonic()
+                lat.append(now - s)
+                gaps.append(now - last[name])
+                last[name] = now
                 n += 1
             if time.monotonic() - t0 >= seconds:
                 break
+    STALENESS.extend(gaps)
     return n / (time.monotonic() - t0), lat
+
+
+#: Seconds between successive fresh readings of one healthy device, in the last alpyca run:
+#: what a status page polling sequentially shows while a hung device holds the loop.
+STALENESS: list[float] = []
 
 
 async def run_obshub(
@@ -183,8 +195,11 @@ async def run_obshub(
     count = 0
     t0 = time.monotonic()
 
-    async def loop(addr: str, dev) -> None:
+    async def loop(k: int, addr: str, dev) -> None:
         nonlocal count
+        if interval:
+            # Spread the devices over the period, as independent pollers drift apart.
+            await asyncio.sleep(interval * k / len(devices))
         while time.monotonic() - t0 < seconds:
             s = time.monotonic()
             snap = await dev.status()
@@ -198,12 +213,13 @@ async def run_obshub(
                 await asyncio.sleep(max(0.0, interval - (time.monotonic() - s)))
 
     # Every device is polled by its own loop, as a status page or the executor's watchers do.
-    await asyncio.gather(*(loop(a, d) for a, d in devices))
+    await asyncio.gather(*(loop(k, a, d) for k, (a, d) in enumerate(devices)))
     return count / (time.monotonic() - t0), lat
 
 
-def p99_ms(lat: list[float]) -> float:
-    return float(np.percentile(np.asarray(lat) * 1000, 99)) if lat else float("nan")
+def p99_ms(lat: list[float]) -> float | None:
+    # None, not NaN: the last line must stay valid JSON.
+    return round(float(np.percentile(np.asarray(lat) * 1000, 99)), 1) if lat else None
 
 
 def main() -> None:
@@ -277,6 +293,7 @@ def main() -> None:
         hung = ob["hung"]
         # alpyca with the same hung server in its device list: every call to it waits for the
         # 5 s alpyca timeout while holding alpyca's process-wide lock.
+        STALENESS.clear()
         base_rate_h, base_lat_h = run_alpyca(
             addresses[:3] + [str(ob["hung_addr"])], args.seconds, skip={str(ob["hung_addr"])}
         )
@@ -287,10 +304,11 @@ def main() -> None:
             speedup_vs_alpyca=round(float(ob["rate"]) / base_rate, 2),
             alpyca_median_ms=round(statistics.median(base_lat) * 1000, 1),
             obshub_median_ms=round(statistics.median(ob["lat"]) * 1000, 1),
-            healthy_p99_ms_with_hung_device=round(p99_ms(ob["lat_hung"]), 1),
-            healthy_p99_ms_without_hung_device=round(p99_ms(ob["lat_paced"]), 1),
-            saturated_p99_ms=round(p99_ms(ob["lat"]), 1),
-            alpyca_healthy_p99_ms_with_hung_device=round(p99_ms(base_lat_h), 1),
+            healthy_p99_ms_with_hung_device=p99_ms(ob["lat_hung"]),
+            healthy_p99_ms_without_hung_device=p99_ms(ob["lat_paced"]),
+            saturated_p99_ms=p99_ms(ob["lat"]),
+            alpyca_healthy_p99_ms_with_hung_device=p99_ms(base_lat_h),
+            alpyca_healthy_refresh_p99_ms_with_hung_device=p99_ms(STALENESS),
             obshub_reads_per_s_with_hung_device=round(float(ob["rate_hung"]), 2),
             obshub_healthy_errors=int(ob["errors"]) + int(ob["healthy_errors"]),
             alpyca_reads_per_s_with_hung_device=round(base_rate_h, 2),
