@@ -21,18 +21,25 @@ from astropy.time import Time
 from obshub.station import Station, parse_station
 
 
-def _count_stars(data: np.ndarray, nsigma: float = 10.0, min_adu: float = 30.0) -> int:
+def _count_stars(
+    data: np.ndarray, nsigma: float = 10.0, min_adu: float = 30.0, min_pixels: int = 2
+) -> int:
     """Stars, deliberately simply: groups of pixels well above the background, labelled.
 
-    The noise is the spread of the faintest 99.5 % of pixels, so stars do not inflate it.
+    The noise is the spread of the faintest 99.5 % of pixels, so stars do not inflate it. A
+    star's image covers several pixels; a lone bright pixel is a hot pixel or a noise spike
+    (the simulator's darks have the odd one), not a star.
     """
     from scipy import ndimage
 
     d = np.asarray(data, dtype=float)
     bg = float(np.median(d))
     noise = float(d[d <= np.percentile(d, 99.5)].std())
-    _, n = ndimage.label(d > bg + max(nsigma * noise, min_adu))
-    return int(n)
+    labels, n = ndimage.label(d > bg + max(nsigma * noise, min_adu))
+    if n == 0:
+        return 0
+    sizes = np.bincount(labels.ravel())[1:]
+    return int((sizes >= min_pixels).sum())
 
 
 @pytest.fixture(scope="session")
