@@ -134,16 +134,9 @@ class IndiCamera(IndiDevice, Camera):
         subframe: tuple[int, int, int, int] | None = None,
         gain: int | None = None,
     ) -> Image:
-        seconds = float(duration.to_value(u.s))
-        if seconds < 0:
-            raise ValueError(f"{self.name}: exposure time must not be negative, got {duration}")
+        seconds = self.exposure_seconds(duration)
         async with self._exposing:
-            if binning is not None:
-                await self.set_binning(*binning)
-            if subframe is not None:
-                await self.set_subframe(*subframe)
-            if gain is not None:
-                await self.set_gain(gain)
+            await self.apply_settings(binning, subframe, gain)
             await self._ensure_frame_type(light)
             exp = await self._prop("CCD_EXPOSURE", "startexposure")
             lo, hi = exp.limits.get("CCD_EXPOSURE_VALUE", (0.0, float("inf")))

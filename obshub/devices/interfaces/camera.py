@@ -102,6 +102,27 @@ class Camera(Cooled):
             Sensor gain; ``None`` keeps the current one.
         """
 
+    def exposure_seconds(self, duration: u.Quantity) -> float:
+        """``duration`` in seconds, refused clearly when negative."""
+        seconds = float(duration.to_value(u.s))
+        if seconds < 0:
+            raise ValueError(f"{self.name}: exposure time must not be negative, got {duration}")
+        return seconds
+
+    async def apply_settings(
+        self,
+        binning: tuple[int, int] | None = None,
+        subframe: tuple[int, int, int, int] | None = None,
+        gain: int | None = None,
+    ) -> None:
+        """Set what an exposure asks for before it starts; ``None`` keeps the current value."""
+        if binning is not None:
+            await self.set_binning(*binning)
+        if subframe is not None:
+            await self.set_subframe(*subframe)
+        if gain is not None:
+            await self.set_gain(gain)
+
     @abstractmethod
     async def abort(self) -> None:
         """Abort the exposure under way, if any; the frame is lost."""
