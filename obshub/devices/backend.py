@@ -52,6 +52,27 @@ class Backend(LoggingConfigurable):
         """
         raise NotImplementedError
 
+    def device_options(self, server: ServerConfig, ref: DeviceRef, **extra: Any) -> dict[str, Any]:
+        """The keyword arguments every backend's device classes take, from the station file.
+
+        Timeouts (the device's, else the server's or the backend's), the poll interval, and
+        what cameras and filter wheels add; ``extra`` (switch outlets, …) goes on top.
+        """
+        from obshub.station.model import CameraRef, FilterWheelRef
+
+        options: dict[str, Any] = {
+            "timeout": ref.timeout or server.timeout,
+            "motion_timeout": ref.motion_timeout or self.motion_timeout,
+            "poll_interval": self.poll_interval,
+        }
+        if isinstance(ref, CameraRef):
+            options["download_timeout"] = ref.download_timeout
+        if isinstance(ref, FilterWheelRef):
+            options["filters"] = ref.filters
+            options["focus_offsets"] = ref.focus_offsets
+        options.update(extra)
+        return options
+
     async def aclose(self) -> None:
         """Release whatever the backend holds (connections, threads)."""
 

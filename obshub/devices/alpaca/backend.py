@@ -17,7 +17,7 @@ from obshub.devices.alpaca.sensors import (
 from obshub.devices.alpaca.transport import AlpacaTransport
 from obshub.devices.backend import Backend
 from obshub.devices.interfaces import Device
-from obshub.station.model import CameraRef, DeviceRef, FilterWheelRef, ServerConfig
+from obshub.station.model import DeviceRef, ServerConfig
 
 CLASSES: dict[str, type[AlpacaDevice]] = {
     "mount": AlpacaMount,
@@ -51,17 +51,7 @@ class AlpacaBackend(Backend):
         self, kind: str, name: str, server: ServerConfig, ref: DeviceRef, **extra: Any
     ) -> Device:
         cls = CLASSES[kind]
-        kwargs: dict[str, Any] = {
-            "timeout": ref.timeout or server.timeout,
-            "motion_timeout": ref.motion_timeout or self.motion_timeout,
-            "poll_interval": self.poll_interval,
-        }
-        if isinstance(ref, CameraRef):
-            kwargs["download_timeout"] = ref.download_timeout
-        if isinstance(ref, FilterWheelRef):
-            kwargs["filters"] = ref.filters
-            kwargs["focus_offsets"] = ref.focus_offsets
-        kwargs.update(extra)
+        kwargs = self.device_options(server, ref, **extra)
         device = cls(name, self.transport(server.address), ref.number or 0, **kwargs)
         return device  # type: ignore[return-value]
 

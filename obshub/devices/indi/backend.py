@@ -14,7 +14,7 @@ from obshub.devices.indi.optics import IndiFilterWheel, IndiFocuser, IndiRotator
 from obshub.devices.indi.sensors import IndiObservingConditions, IndiSafetyMonitor
 from obshub.devices.interfaces import Device
 from obshub.errors import NotImplementedByDevice
-from obshub.station.model import CameraRef, DeviceRef, FilterWheelRef, ServerConfig
+from obshub.station.model import DeviceRef, ServerConfig
 
 CLASSES: dict[str, type[IndiDevice]] = {
     "mount": IndiMount,
@@ -57,17 +57,7 @@ class IndiBackend(Backend):
             )
         if not ref.device:
             raise ValueError(f"{name}: an INDI device needs 'device' (the INDI device name)")
-        kwargs: dict[str, Any] = {
-            "timeout": ref.timeout or server.timeout,
-            "motion_timeout": ref.motion_timeout or self.motion_timeout,
-            "poll_interval": self.poll_interval,
-        }
-        if isinstance(ref, CameraRef):
-            kwargs["download_timeout"] = ref.download_timeout
-        if isinstance(ref, FilterWheelRef):
-            kwargs["filters"] = ref.filters
-            kwargs["focus_offsets"] = ref.focus_offsets
-        kwargs.update(extra)
+        kwargs = self.device_options(server, ref, **extra)
         return cls(name, self.connection(server), ref.device, **kwargs)  # type: ignore[return-value]
 
     async def aclose(self) -> None:
